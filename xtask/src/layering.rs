@@ -1,0 +1,140 @@
+//! The layering rule, computed from `cargo metadata`: each crate depends only
+//! on the layers below it.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::process;
+
+/// The layers, lowest first. A library crate here may depend (normally, for
+/// build scripts, or for its own tests) only on crates earlier in the list.
+const LAYERS: &[&str] = &[
+    "spread-banana",
+    "spread-jelly",
+    "spread-security",
+    "spread-flavors",
+    "spread-broker",
+    "spread",
+];
+
+/// Generates code that names paths in the facade; it must not link any layer.
+const PROC_MACRO: &str = "spread-derive";
+
+pub(crate) fn check_workspace() -> Result<()> {
+    let json = process::output(&mut process::cargo_cmd(&[
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--locked",
+    ]))?;
+    let metadata: Value = serde_json::from_str(&json).context("parsing cargo metadata")?;
+    let violations = violations(&metadata)?;
+    if !violations.is_empty() {
+        bail!("layering violated:\n  {}", violations.join("\n  "));
+    }
+    eprintln!("layering: every crate depends only on the layers below it");
+    Ok(())
+}
+
+/// Every dependency that breaks the rule, as a readable line.
+fn violations(metadata: &Value) -> Result<Vec<String>> {
+    let rank: BTreeMap<&str, usize> = LAYERS.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let packages = metadata["packages"]
+        .as_array()
+        .context("cargo metadata has no packages")?;
+    let mut found = Vec::new();
+    for package in packages {
+        let name = package["name"].as_str().context("package without a name")?;
+        let deps = package["dependencies"].as_array().map(Vec::as_slice).unwrap_or_default();
+        for dep in deps {
+            let dep_name = dep["name"].as_str().context("dependency without a name")?;
+            let kind = dep["kind"].as_str().unwrap_or("normal");
+            let upward = match (rank.get(name), rank.get(dep_name)) {
+                _ if name == PROC_MACRO => rank.contains_key(dep_name),
+                (Some(own), Some(theirs)) => theirs >= own,
+                // Tools, tests and examples outside the layers may use any layer.
+                (None, _) => false,
+                // A layer may use helpers outside the list only in its tests.
+                (Some(_), None) => dep_name.starts_with("spread-") && kind != "dev",
+            };
+            if upward {
+                found.push(format!("{name} depends on {dep_name} ({kind}), which is not below it"));
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(packages: &[(&str, &[(&str, &str)])]) -> Value {
+        let packages: Vec<Value> = packages
+            .iter()
+            .map(|(name, deps)| {
+                let deps: Vec<Value> = deps
+                    .iter()
+                    .map(|(dep, kind)| {
+                        let kind = if *kind == "normal" { Value::Null } else { Value::from(*kind) };
+                        serde_json::json!({ "name": dep, "kind": kind })
+                    })
+                    .collect();
+                serde_json::json!({ "name": name, "dependencies": deps })
+            })
+            .collect();
+        serde_json::json!({ "packages": packages })
+    }
+
+    #[test]
+    fn layers_in_order_pass() {
+        let m = metadata(&[
+            ("spread-banana", &[("bytes", "normal")]),
+            ("spread-jelly", &[("spread-banana", "normal"), ("proptest", "dev")]),
+            ("spread", &[("spread-jelly", "normal"), ("spread-banana", "normal")]),
+            ("spread-derive", &[("syn", "normal")]),
+            ("xtask", &[("spread", "normal")]),
+        ]);
+        assert_eq!(violations(&m).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_lower_layer_depending_on_a_higher_one_fails() {
+        let m = metadata(&[
+            ("spread-banana", &[("spread-jelly", "normal")]),
+            ("spread-jelly", &[("spread-banana", "normal")]),
+        ]);
+        assert_eq!(
+            violations(&m).unwrap(),
+            ["spread-banana depends on spread-jelly (normal), which is not below it"]
+        );
+    }
+
+    #[test]
+    fn upward_dev_and_build_dependencies_fail_too() {
+        let m = metadata(&[
+            ("spread-jelly", &[("spread-broker", "dev"), ("spread-security", "build")]),
+        ]);
+        assert_eq!(violations(&m).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_proc_macro_links_no_layer() {
+        let m = metadata(&[("spread-derive", &[("spread-flavors", "normal")])]);
+        assert_eq!(violations(&m).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_layer_may_not_depend_on_itself() {
+        let m = metadata(&[("spread-jelly", &[("spread-jelly", "dev")])]);
+        assert_eq!(violations(&m).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_real_workspace_passes() {
+        check_workspace().unwrap();
+    }
+}

@@ -1,0 +1,132 @@
+//! Project automation for spread, in the cargo-xtask style
+//! (<https://github.com/matklad/cargo-xtask>): `cargo xtask <command>`.
+//!
+//! - `ci`: everything CI checks, in order (format, clippy, tests, docs,
+//!   layering, interop against real Twisted). `.ci/run` calls only this.
+//! - `vectors [--check]`: regenerates `tests/vectors/twisted-vectors.json`
+//!   from real Twisted, or checks that the committed file still matches.
+//! - `layering`: fails when a crate depends on a layer above it.
+//! - `bench`: the criterion benches.
+//! - `demo`: Rust and Twisted exchanging jellied values.
+//! - `venv`: installs Twisted into `target/interop-venv` (the others do it
+//!   when they need it).
+
+mod layering;
+mod process;
+mod venv;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use crate::process::{cargo, run};
+
+const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | venv>";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["ci"] => ci(),
+        ["vectors"] => vectors(false),
+        ["vectors", "--check"] => vectors(true),
+        ["layering"] => layering::check_workspace(),
+        ["bench", rest @ ..] => bench(rest),
+        ["demo"] => demo(),
+        ["venv"] => venv::python().map(drop),
+        _ => bail!("{USAGE}"),
+    }
+}
+
+/// The workspace root, whatever directory xtask was started from.
+pub(crate) fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
+}
+
+fn ci() -> Result<()> {
+    step("format", || cargo(&["fmt", "--all", "--", "--check"]))?;
+    step("clippy", || {
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])
+    })?;
+    step("tests", tests)?;
+    step("docs", || {
+        let mut cmd = process::cargo_cmd(&["doc", "--workspace", "--no-deps", "--locked"]);
+        cmd.env("RUSTDOCFLAGS", "-D warnings");
+        run(cmd)
+    })?;
+    step("layering", layering::check_workspace)?;
+    step("interop: golden vectors against real Twisted", || vectors(true))?;
+    step("interop: random values through real Twisted", interop_values)?;
+    eprintln!("xtask ci: all checks passed");
+    Ok(())
+}
+
+fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    eprintln!("\n==> {name}");
+    f().with_context(|| format!("ci step `{name}` failed"))
+}
+
+fn tests() -> Result<()> {
+    if process::has_nextest() {
+        cargo(&["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])?;
+    } else {
+        eprintln!("cargo-nextest not found; using cargo test");
+        cargo(&["test", "--workspace", "--locked", "--lib", "--bins", "--tests"])?;
+    }
+    // Nextest does not run doc tests, and every public item's example is one.
+    cargo(&["test", "--workspace", "--locked", "--doc"])
+}
+
+fn vectors(check: bool) -> Result<()> {
+    let python = venv::python()?;
+    let root = project_root();
+    let script = root.join("tests/vectors/generate.py");
+    let target = root.join("tests/vectors/twisted-vectors.json");
+    let out = process::output(std::process::Command::new(&python).arg(&script))?;
+    if check {
+        let committed = std::fs::read_to_string(&target)
+            .with_context(|| format!("reading {}", target.display()))?;
+        if committed != out {
+            bail!(
+                "{} is not what Twisted produces now; run `cargo xtask vectors` and review the diff",
+                target.display()
+            );
+        }
+        eprintln!("vectors: {} matches real Twisted", target.display());
+    } else {
+        std::fs::write(&target, out)?;
+        eprintln!("vectors: wrote {}", target.display());
+    }
+    Ok(())
+}
+
+fn interop_values() -> Result<()> {
+    let python = venv::python()?;
+    let mut cmd = process::cargo_cmd(&["test", "-p", "spread-interop", "--locked", "--", "--test-threads=1"]);
+    cmd.env("SPREAD_INTEROP_PYTHON", python);
+    run(cmd)
+}
+
+fn bench(extra: &[&str]) -> Result<()> {
+    let mut args = vec!["bench", "--workspace", "--locked"];
+    args.extend_from_slice(extra);
+    cargo(&args)
+}
+
+fn demo() -> Result<()> {
+    let python = venv::python()?;
+    let mut cmd = process::cargo_cmd(&["run", "-q", "-p", "spread-interop", "--bin", "jelly-demo", "--locked"]);
+    cmd.env("SPREAD_INTEROP_PYTHON", python);
+    run(cmd)
+}

@@ -1,0 +1,163 @@
+//! Dialects and the `pb` vocabulary that compresses well-known words.
+
+/// Which Banana dialect ("profile") a connection speaks.
+///
+/// The dialect only decides whether the `pb` vocabulary is in use. A new
+/// [`Encoder`](crate::Encoder) or [`Decoder`](crate::Decoder) set to
+/// [`Dialect::None`] is also the right state before negotiation has chosen
+/// a dialect: Twisted rejects VOCAB tokens then, exactly as in `none`.
+///
+/// ```
+/// use spread_banana::Dialect;
+///
+/// assert_eq!(Dialect::from_name(b"pb"), Some(Dialect::Pb));
+/// assert_eq!(Dialect::None.name(), b"none");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Dialect {
+    /// `pb`: vocabulary words travel as two-byte VOCAB tokens.
+    Pb,
+    /// `none`: no vocabulary; a VOCAB token is a decode error.
+    #[default]
+    None,
+}
+
+impl Dialect {
+    /// The dialects Twisted knows, in the order a Twisted server offers them
+    /// (`Banana.knownDialects`).
+    pub const KNOWN: [Dialect; 2] = [Dialect::Pb, Dialect::None];
+
+    /// The dialect's name as sent during negotiation.
+    pub const fn name(self) -> &'static [u8] {
+        match self {
+            Dialect::Pb => b"pb",
+            Dialect::None => b"none",
+        }
+    }
+
+    /// Looks a dialect up by its negotiation name.
+    pub fn from_name(name: &[u8]) -> Option<Dialect> {
+        match name {
+            b"pb" => Some(Dialect::Pb),
+            b"none" => Some(Dialect::None),
+            _ => None,
+        }
+    }
+
+    /// Whether this dialect compresses vocabulary words.
+    pub const fn has_vocabulary(self) -> bool {
+        matches!(self, Dialect::Pb)
+    }
+}
+
+/// The `pb` vocabulary: `VOCABULARY[i]` is the word with VOCAB index `i + 1`.
+///
+/// Index 0 is unused on the wire, so it has no slot here. The table is
+/// Twisted's `Banana.outgoingVocabulary` and never changes at run time.
+///
+/// ```
+/// use spread_banana::VOCABULARY;
+///
+/// assert_eq!(VOCABULARY.len(), 31);
+/// assert_eq!(VOCABULARY[16 - 1], b"remote");
+/// ```
+pub const VOCABULARY: [&[u8]; 31] = [
+    b"None",
+    b"class",
+    b"dereference",
+    b"reference",
+    b"dictionary",
+    b"function",
+    b"instance",
+    b"list",
+    b"module",
+    b"persistent",
+    b"tuple",
+    b"unpersistable",
+    b"copy",
+    b"cache",
+    b"cached",
+    b"remote",
+    b"local",
+    b"lcache",
+    b"version",
+    b"login",
+    b"password",
+    b"challenge",
+    b"logged_in",
+    b"not_logged_in",
+    b"cachemessage",
+    b"message",
+    b"answer",
+    b"error",
+    b"decref",
+    b"decache",
+    b"uncache",
+];
+
+/// The word a VOCAB index stands for, or `None` for an index not in the table.
+///
+/// ```
+/// use spread_banana::vocab_word;
+///
+/// assert_eq!(vocab_word(8), Some(&b"list"[..]));
+/// assert_eq!(vocab_word(0), None);
+/// assert_eq!(vocab_word(32), None);
+/// ```
+pub fn vocab_word(index: u64) -> Option<&'static [u8]> {
+    let slot = usize::try_from(index.checked_sub(1)?).ok()?;
+    VOCABULARY.get(slot).copied()
+}
+
+/// The VOCAB index of a byte string, if it is exactly a vocabulary word.
+///
+/// This runs for every byte string the encoder writes, so it is a plain
+/// `match` the compiler turns into length and byte comparisons: no hashing.
+///
+/// ```
+/// use spread_banana::vocab_index;
+///
+/// assert_eq!(vocab_index(b"login"), Some(20));
+/// assert_eq!(vocab_index(b"unicode"), None);
+/// ```
+pub fn vocab_index(word: &[u8]) -> Option<u8> {
+    // Words are 4 to 13 bytes long; most user strings fail this cheap test.
+    if !(4..=13).contains(&word.len()) {
+        return None;
+    }
+    let index = match word {
+        b"None" => 1,
+        b"class" => 2,
+        b"dereference" => 3,
+        b"reference" => 4,
+        b"dictionary" => 5,
+        b"function" => 6,
+        b"instance" => 7,
+        b"list" => 8,
+        b"module" => 9,
+        b"persistent" => 10,
+        b"tuple" => 11,
+        b"unpersistable" => 12,
+        b"copy" => 13,
+        b"cache" => 14,
+        b"cached" => 15,
+        b"remote" => 16,
+        b"local" => 17,
+        b"lcache" => 18,
+        b"version" => 19,
+        b"login" => 20,
+        b"password" => 21,
+        b"challenge" => 22,
+        b"logged_in" => 23,
+        b"not_logged_in" => 24,
+        b"cachemessage" => 25,
+        b"message" => 26,
+        b"answer" => 27,
+        b"error" => 28,
+        b"decref" => 29,
+        b"decache" => 30,
+        b"uncache" => 31,
+        _ => return None,
+    };
+    Some(index)
+}

@@ -1,0 +1,319 @@
+//! Turning s-expressions into Banana bytes exactly as Twisted writes them.
+
+use bytes::BytesMut;
+use num_bigint::{BigInt, BigUint, Sign};
+
+use crate::{Dialect, EncodeError, Limits, Sexp, vocab_index, wire};
+
+/// Writes s-expressions as Banana, byte for byte as Twisted 26.10 does.
+///
+/// The encoder holds only its configuration, so one value can serve a whole
+/// connection; switch it with [`Encoder::set_dialect`] when negotiation
+/// picks a dialect. It mirrors the sending half of Twisted's
+/// `twisted.spread.banana.Banana` (`sendEncoded`).
+///
+/// It applies [`Limits::max_prefix_len`] (integer size),
+/// [`Limits::max_string_len`], [`Limits::max_list_len`] and
+/// [`Limits::max_depth`]; the first three are Twisted's own send-side checks.
+/// [`Limits::max_expression_len`] only applies to decoding.
+///
+/// ```
+/// use spread_banana::{Dialect, Encoder, Sexp};
+///
+/// let encoder = Encoder::new(Dialect::Pb);
+/// let mut out = Vec::new();
+/// encoder.encode(&Sexp::list([Sexp::from("version"), Sexp::from(6)]), &mut out)?;
+/// assert_eq!(out, [0x02, 0x80, 0x13, 0x87, 0x06, 0x81]);
+/// # Ok::<(), spread_banana::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Encoder {
+    dialect: Dialect,
+    limits: Limits,
+}
+
+impl Encoder {
+    /// An encoder for `dialect` with the default [`Limits`].
+    pub fn new(dialect: Dialect) -> Encoder {
+        Encoder {
+            dialect,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Replaces the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Encoder {
+        self.limits = limits;
+        self
+    }
+
+    /// The dialect in use.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Switches the dialect for the expressions encoded from now on.
+    pub fn set_dialect(&mut self, dialect: Dialect) {
+        self.dialect = dialect;
+    }
+
+    /// The limits in use.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Appends the encoding of one expression to `out`.
+    ///
+    /// On error `out` is left exactly as it was, so a reused output buffer
+    /// never carries half an expression.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use num_bigint::BigInt;
+    /// use spread_banana::{Dialect, EncodeError, Encoder, Sexp};
+    ///
+    /// let encoder = Encoder::new(Dialect::None);
+    /// let mut out = BytesMut::new();
+    /// encoder.encode(&Sexp::from(-1), &mut out)?;
+    /// let too_big = Sexp::from(BigInt::from(1) << 448);
+    /// assert!(matches!(
+    ///     encoder.encode(&too_big, &mut out),
+    ///     Err(EncodeError::IntTooLarge { .. })
+    /// ));
+    /// assert_eq!(&out[..], [0x01, 0x83]);
+    /// # Ok::<(), EncodeError>(())
+    /// ```
+    pub fn encode<B: EncodeBuf>(&self, sexp: &Sexp, out: &mut B) -> Result<(), EncodeError> {
+        let start = out.buf_len();
+        let result = self.write(sexp, out, 0);
+        if result.is_err() {
+            out.buf_truncate(start);
+        }
+        result
+    }
+
+    fn write<B: EncodeBuf>(
+        &self,
+        sexp: &Sexp,
+        out: &mut B,
+        depth: usize,
+    ) -> Result<(), EncodeError> {
+        match sexp {
+            Sexp::List(items) => {
+                if items.len() > self.limits.max_list_len {
+                    return Err(EncodeError::ListTooLong {
+                        len: items.len(),
+                        limit: self.limits.max_list_len,
+                    });
+                }
+                // Checked here rather than trusted to the caller because this
+                // recursion is bounded only by it.
+                if depth >= self.limits.max_depth {
+                    return Err(EncodeError::NestingTooDeep {
+                        limit: self.limits.max_depth,
+                    });
+                }
+                put_header(out, items.len() as u64, wire::LIST);
+                for item in items {
+                    self.write(item, out, depth + 1)?;
+                }
+                Ok(())
+            }
+            Sexp::Int(n) => self.write_i64(*n, out),
+            Sexp::BigInt(n) => self.write_bigint(n, out),
+            Sexp::Float(x) => {
+                let mut token = [wire::FLOAT; 9];
+                token[1..].copy_from_slice(&x.to_be_bytes());
+                out.buf_extend(&token);
+                Ok(())
+            }
+            Sexp::Bytes(bytes) => {
+                if self.dialect.has_vocabulary()
+                    && let Some(index) = vocab_index(bytes)
+                {
+                    put_header(out, index.into(), wire::VOCAB);
+                    return Ok(());
+                }
+                if bytes.len() > self.limits.max_string_len {
+                    return Err(EncodeError::StringTooLong {
+                        len: bytes.len(),
+                        limit: self.limits.max_string_len,
+                    });
+                }
+                put_header(out, bytes.len() as u64, wire::STRING);
+                out.buf_extend(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    fn write_i64<B: EncodeBuf>(&self, n: i64, out: &mut B) -> Result<(), EncodeError> {
+        let magnitude = n.unsigned_abs();
+        if u64::from(64 - magnitude.leading_zeros()) > self.max_int_bits() {
+            return Err(EncodeError::IntTooLarge {
+                value: BigInt::from(n),
+            });
+        }
+        // Twisted's classes are asymmetric: INT stops at 2^31 - 1, NEG at -2^31.
+        let type_byte = match n {
+            0..=0x7fff_ffff => wire::INT,
+            0x8000_0000.. => wire::LONGINT,
+            -0x8000_0000..0 => wire::NEG,
+            _ => wire::LONGNEG,
+        };
+        put_header(out, magnitude, type_byte);
+        Ok(())
+    }
+
+    fn write_bigint<B: EncodeBuf>(&self, n: &BigInt, out: &mut B) -> Result<(), EncodeError> {
+        // A non-canonical BigInt may still hold a small value; it must get
+        // the same bytes as the equal `Sexp::Int`.
+        if let Ok(small) = i64::try_from(n) {
+            return self.write_i64(small, out);
+        }
+        if n.bits() > self.max_int_bits() {
+            return Err(EncodeError::IntTooLarge { value: n.clone() });
+        }
+        let type_byte = match n.sign() {
+            Sign::Minus => wire::LONGNEG,
+            Sign::NoSign | Sign::Plus => wire::LONGINT,
+        };
+        put_big_header(out, n.magnitude(), type_byte);
+        Ok(())
+    }
+
+    fn max_int_bits(&self) -> u64 {
+        (self.limits.max_prefix_len as u64).saturating_mul(7)
+    }
+}
+
+/// Encodes one expression into a fresh vector with the default [`Limits`].
+///
+/// ```
+/// use spread_banana::{Dialect, Sexp, encode_to_vec};
+///
+/// assert_eq!(encode_to_vec(&Sexp::from("list"), Dialect::Pb)?, [0x08, 0x87]);
+/// assert_eq!(encode_to_vec(&Sexp::from(1.5), Dialect::None)?[..3], [0x84, 0x3f, 0xf8]);
+/// # Ok::<(), spread_banana::EncodeError>(())
+/// ```
+pub fn encode_to_vec(sexp: &Sexp, dialect: Dialect) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    Encoder::new(dialect).encode(sexp, &mut out)?;
+    Ok(out)
+}
+
+/// A growable byte buffer the [`Encoder`] can append to and roll back:
+/// `Vec<u8>` or [`BytesMut`].
+///
+/// This trait is sealed; it exists so that one generic `encode` serves both.
+pub trait EncodeBuf: sealed::Sealed {}
+
+impl EncodeBuf for Vec<u8> {}
+impl EncodeBuf for BytesMut {}
+
+mod sealed {
+    use bytes::BytesMut;
+
+    /// The operations the encoder needs; private so that only our two
+    /// buffer types can implement [`EncodeBuf`](super::EncodeBuf).
+    pub trait Sealed {
+        fn buf_len(&self) -> usize;
+        fn buf_truncate(&mut self, len: usize);
+        fn buf_extend(&mut self, bytes: &[u8]);
+    }
+
+    impl Sealed for Vec<u8> {
+        #[inline]
+        fn buf_len(&self) -> usize {
+            self.len()
+        }
+        #[inline]
+        fn buf_truncate(&mut self, len: usize) {
+            self.truncate(len);
+        }
+        #[inline]
+        fn buf_extend(&mut self, bytes: &[u8]) {
+            self.extend_from_slice(bytes);
+        }
+    }
+
+    impl Sealed for BytesMut {
+        #[inline]
+        fn buf_len(&self) -> usize {
+            self.len()
+        }
+        #[inline]
+        fn buf_truncate(&mut self, len: usize) {
+            self.truncate(len);
+        }
+        #[inline]
+        fn buf_extend(&mut self, bytes: &[u8]) {
+            self.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// Writes a base-128 header and its type byte.
+#[inline(always)]
+fn put_header<B: EncodeBuf>(out: &mut B, value: u64, type_byte: u8) {
+    // Most headers are one byte (small ints, short strings and lists); a
+    // fixed-size append compiles to a plain store instead of a memcpy call.
+    if value < 0x80 {
+        out.buf_extend(&[value as u8, type_byte]);
+    } else {
+        put_long_header(out, value, type_byte);
+    }
+}
+
+/// The rest of [`put_header`], kept out of line so the common case stays small.
+#[inline(never)]
+fn put_long_header<B: EncodeBuf>(out: &mut B, mut value: u64, type_byte: u8) {
+    // A u64 needs at most ten 7-bit groups; one more slot for the type byte.
+    let mut token = [0u8; 11];
+    let mut len = 0;
+    loop {
+        token[len] = (value & 0x7f) as u8;
+        len += 1;
+        value >>= 7;
+        if value == 0 {
+            break;
+        }
+    }
+    token[len] = type_byte;
+    // Appending all eleven bytes and cutting back is cheaper than an append
+    // of variable length, which becomes a memcpy call.
+    let end = out.buf_len() + len + 1;
+    out.buf_extend(&token);
+    out.buf_truncate(end);
+}
+
+/// Writes the header of a magnitude that does not fit in a `u64`.
+fn put_big_header<B: EncodeBuf>(out: &mut B, magnitude: &BigUint, type_byte: u8) {
+    let groups = magnitude.bits().div_ceil(7);
+    let mut digits = magnitude.iter_u64_digits();
+    // Bits not yet written, least significant first; a u128 always has room
+    // for the fewer than 7 left over plus the next 64-bit digit.
+    let mut pending: u128 = 0;
+    let mut pending_bits = 0u32;
+    let mut chunk = [0u8; 64];
+    let mut filled = 0;
+    for _ in 0..groups {
+        if pending_bits < 7
+            && let Some(digit) = digits.next()
+        {
+            pending |= u128::from(digit) << pending_bits;
+            pending_bits += 64;
+        }
+        chunk[filled] = (pending & 0x7f) as u8;
+        filled += 1;
+        pending >>= 7;
+        pending_bits = pending_bits.saturating_sub(7);
+        if filled == chunk.len() {
+            out.buf_extend(&chunk);
+            filled = 0;
+        }
+    }
+    chunk[filled] = type_byte;
+    out.buf_extend(&chunk[..=filled]);
+}

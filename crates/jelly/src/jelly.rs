@@ -1,0 +1,181 @@
+//! Value → s-expression (Twisted's `jelly`).
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use spread_banana::Sexp;
+
+use crate::{DEFAULT_MAX_DEPTH, Error, ErrorKind, Shared, Value};
+
+/// Jellies a value into the s-expression Twisted would send for the same
+/// Python object.
+///
+/// Shared and cyclic structure ([`Shared`]) becomes `reference` and
+/// `dereference` forms numbered as Twisted numbers them: an id is given when
+/// an object is met the *second* time, so ids follow second occurrences. The
+/// result is the same whichever way the value was built, so encoding it with
+/// Banana gives Twisted's bytes exactly.
+///
+/// Fails only on a back reference whose owner was dropped, or on nesting
+/// deeper than [`DEFAULT_MAX_DEPTH`] (which no Twisted peer could read).
+///
+/// ```
+/// use spread_banana::Sexp;
+/// use spread_jelly::{to_sexp, Value};
+///
+/// let sexp = to_sexp(&Value::List(vec![Value::from(1), Value::None]))?;
+/// assert_eq!(
+///     sexp,
+///     Sexp::list([Sexp::from("list"), Sexp::from(1), Sexp::list([Sexp::from("None")])])
+/// );
+/// # Ok::<(), spread_jelly::Error>(())
+/// ```
+pub fn to_sexp(value: &Value) -> Result<Sexp, Error> {
+    let mut ids = Ids::default();
+    ids.scan(value, 0)?;
+    let mut jellier = Jellier {
+        ids: ids.ids,
+        emitted: HashSet::new(),
+    };
+    jellier.emit(value)
+}
+
+/// Pass one: which shared objects are met twice, numbered in the order their
+/// second occurrence is met. Twisted finds the same order by rewriting the
+/// first occurrence in place when the second one turns up; two passes give it
+/// without mutation.
+#[derive(Default)]
+struct Ids {
+    ids: HashMap<usize, Option<i64>>,
+    next: i64,
+}
+
+impl Ids {
+    fn scan(&mut self, value: &Value, depth: usize) -> Result<(), Error> {
+        if depth > DEFAULT_MAX_DEPTH {
+            return Err(ErrorKind::TooDeep {
+                limit: DEFAULT_MAX_DEPTH,
+            }
+            .into());
+        }
+        match value {
+            Value::List(items)
+            | Value::Tuple(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items) => items.iter().try_for_each(|v| self.scan(v, depth + 1)),
+            Value::Dict(d) => d.iter().try_for_each(|(k, v)| {
+                self.scan(k, depth + 2)?;
+                self.scan(v, depth + 2)
+            }),
+            Value::Instance(i) => self.scan(&i.state, depth + 1),
+            Value::Shared(s) => match self.ids.get_mut(&s.addr()) {
+                Some(id @ None) => {
+                    self.next += 1;
+                    *id = Some(self.next);
+                    Ok(())
+                }
+                Some(Some(_)) => Ok(()),
+                None => {
+                    self.ids.insert(s.addr(), None);
+                    with_shared(s, |v| self.scan(v, depth))
+                }
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+fn with_shared<R>(s: &Shared, f: impl FnOnce(&Value) -> Result<R, Error>) -> Result<R, Error> {
+    s.with(f)
+        .unwrap_or_else(|| Err(ErrorKind::DanglingReference.into()))
+}
+
+/// Pass two: emit, wrapping the first occurrence of every numbered object in
+/// `reference` and turning the later ones into `dereference`.
+struct Jellier {
+    ids: HashMap<usize, Option<i64>>,
+    emitted: HashSet<usize>,
+}
+
+fn tag(word: &'static str) -> Sexp {
+    Sexp::Bytes(Bytes::from_static(word.as_bytes()))
+}
+
+fn text(word: &'static str, body: String) -> Sexp {
+    Sexp::List(vec![tag(word), Sexp::Bytes(Bytes::from(body))])
+}
+
+impl Jellier {
+    fn emit(&mut self, value: &Value) -> Result<Sexp, Error> {
+        Ok(match value {
+            Value::None => Sexp::List(vec![tag("None")]),
+            Value::Bool(b) => {
+                Sexp::List(vec![tag("boolean"), tag(if *b { "true" } else { "false" })])
+            }
+            Value::Int(n) => Sexp::Int(*n),
+            Value::BigInt(n) => Sexp::from(n.clone()),
+            Value::Float(x) => Sexp::Float(*x),
+            Value::Bytes(b) => Sexp::Bytes(b.clone()),
+            Value::Str(s) => Sexp::List(vec![
+                tag("unicode"),
+                Sexp::Bytes(Bytes::copy_from_slice(s.as_bytes())),
+            ]),
+            Value::List(items) => return self.seq("list", items),
+            Value::Tuple(items) => return self.seq("tuple", items),
+            Value::Set(items) => return self.seq("set", items),
+            Value::FrozenSet(items) => return self.seq("frozenset", items),
+            Value::Dict(d) => {
+                let mut out = Vec::with_capacity(d.len() + 1);
+                out.push(tag("dictionary"));
+                for (k, v) in d {
+                    out.push(Sexp::List(vec![self.emit(k)?, self.emit(v)?]));
+                }
+                Sexp::List(out)
+            }
+            Value::DateTime(x) => text("datetime", x.to_string()),
+            Value::Date(x) => text("date", x.to_string()),
+            Value::Time(x) => text("time", x.to_string()),
+            Value::TimeDelta(x) => text("timedelta", x.to_string()),
+            Value::Decimal(x) => Sexp::List(vec![
+                tag("decimal"),
+                Sexp::from(x.coefficient.clone()),
+                Sexp::Int(x.exponent),
+            ]),
+            Value::Instance(i) => Sexp::List(vec![
+                Sexp::Bytes(Bytes::copy_from_slice(i.class.as_bytes())),
+                self.emit(&i.state)?,
+            ]),
+            Value::Unpersistable(reason) => Sexp::List(vec![
+                tag("unpersistable"),
+                Sexp::Bytes(Bytes::copy_from_slice(reason.as_bytes())),
+            ]),
+            Value::Shared(s) => return self.shared(s),
+        })
+    }
+
+    fn seq(&mut self, word: &'static str, items: &[Value]) -> Result<Sexp, Error> {
+        let mut out = Vec::with_capacity(items.len() + 1);
+        out.push(tag(word));
+        for item in items {
+            out.push(self.emit(item)?);
+        }
+        Ok(Sexp::List(out))
+    }
+
+    fn shared(&mut self, s: &Shared) -> Result<Sexp, Error> {
+        let addr = s.addr();
+        match self.ids.get(&addr).copied().flatten() {
+            None => with_shared(s, |v| self.emit(v)),
+            Some(id) if self.emitted.contains(&addr) => {
+                Ok(Sexp::List(vec![tag("dereference"), Sexp::Int(id)]))
+            }
+            Some(id) => {
+                // Marked before the body, so that a cycle back to this object
+                // inside the body becomes a dereference.
+                self.emitted.insert(addr);
+                let body = with_shared(s, |v| self.emit(v))?;
+                Ok(Sexp::List(vec![tag("reference"), Sexp::Int(id), body]))
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! spread-jelly's integration tests, one binary.
+
+// Shared and cyclic structure: numbering, Debug, equality, drop.
+mod references;
+
+// Malformed and refused input: the right error, at the right path.
+mod errors;
+
+// Dates, times, durations and decimals, checked as Python checks them.
+mod time;
+
+// The serde bridge: typed Rust values to and from Value.
+mod serde_bridge;
+
+// Random values: jelly, Banana, back, equal.
+mod proptests;

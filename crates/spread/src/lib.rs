@@ -1,1 +1,10 @@
-//! placeholder
+#![doc(test(attr(deny(warnings))))]
+#![doc = include_str!("../README.md")]
+
+// The public interface is:
+#[doc(inline)]
+pub use spread_banana as banana;
+#[doc(inline)]
+pub use spread_jelly as jelly;
+
+pub use spread_jelly::{Value, from_sexp, from_value, to_sexp, to_value};

@@ -18,13 +18,11 @@ KNOWN_DIFFERENCES (a confirmed case where real Twisted disagrees with the
 spec), in which case a warning naming both values is printed to stderr.
 """
 
-import ast
 import datetime
 import decimal
 import gc
 import json
 import math
-import struct
 import sys
 import types
 from pathlib import Path
@@ -50,6 +48,18 @@ from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import banana, jelly  # noqa: E402
 from twisted.spread import pb  # noqa: E402  (registers PB's unjellyables)
 
+# The typed JSON forms and the Banana helpers, shared with the interop peer.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "interop" / "python"))
+from typed import (  # noqa: E402
+    RecordingTransport,
+    TypedError,
+    Unrepresentable,
+    banana_decode,
+    banana_encode,
+    typed_sexp,
+    typed_value,
+)
+
 HERE = Path(__file__).resolve().parent
 SPEC_VECTORS = HERE / "pb-vectors.json"
 
@@ -58,7 +68,7 @@ SPEC_VECTORS = HERE / "pb-vectors.json"
 KNOWN_DIFFERENCES = {}
 
 
-class GenerationError(Exception):
+class GenerationError(TypedError):
     pass
 
 
@@ -183,267 +193,6 @@ def register_receivers():
         pb.setUnjellyableForClass(CopyPond, ReceiverPond)
         pb.setUnjellyableForClass(MasterDuckPond, SlaveDuckPond)
         _receivers_registered = True
-
-
-# ---------------------------------------------------------------------------
-# Banana through Twisted's own protocol class.
-
-
-class RecordingTransport:
-    """A transport that keeps every write; `pending` is what the peer has not read."""
-
-    def __init__(self, label="", trace=None):
-        self.label = label
-        self.trace = trace if trace is not None else []
-        self.pending = []
-        self.lost = False
-
-    def write(self, data):
-        self.trace.append((self.label, data))
-        self.pending.append(data)
-
-    def writeSequence(self, seq):
-        self.write(b"".join(seq))
-
-    def loseConnection(self):
-        self.lost = True
-
-    def getPeer(self):
-        return address.IPv4Address("TCP", "127.0.0.1", 2)
-
-    def getHost(self):
-        return address.IPv4Address("TCP", "127.0.0.1", 1)
-
-    def registerProducer(self, producer, streaming):
-        pass
-
-    def unregisterProducer(self):
-        pass
-
-    def take(self):
-        data = b"".join(self.pending)
-        self.pending.clear()
-        return data
-
-
-def _banana(dialect):
-    proto = banana.Banana(isClient=1)
-    proto.makeConnection(RecordingTransport())
-    proto._selectDialect(dialect)
-    return proto
-
-
-def banana_encode(sexp, dialect):
-    """Bytes Twisted's Banana sends for `sexp`, or raises BananaError."""
-    proto = _banana(dialect)
-    proto.sendEncoded(sexp)
-    return proto.transport.take()
-
-
-def banana_decode_frames(data, dialect=b"pb"):
-    """Every top-level expression Twisted's Banana decodes from `data`."""
-    proto = _banana(dialect)
-    got = []
-    proto.expressionReceived = got.append
-    proto.dataReceived(data)
-    if proto.listStack or proto.buffer:
-        raise GenerationError(f"incomplete banana data {data.hex()}")
-    return got
-
-
-def banana_decode(data, dialect=b"pb"):
-    got = banana_decode_frames(data, dialect)
-    if len(got) != 1:
-        raise GenerationError(f"expected one expression in {data.hex()}, got {len(got)}")
-    return got[0]
-
-
-# ---------------------------------------------------------------------------
-# Typed JSON forms (README.md).
-
-
-def typed_float(f):
-    return {"float": struct.pack(">d", f).hex()}
-
-
-def typed_bytes(b):
-    if all(0x20 <= c <= 0x7E for c in b):
-        return {"bytes": b.decode("ascii")}
-    return {"hex": b.hex()}
-
-
-def typed_sexp(x):
-    t = type(x)
-    if t is list or t is tuple:
-        return [typed_sexp(e) for e in x]
-    if t is int:
-        return {"int": str(x)}
-    if t is float:
-        return typed_float(x)
-    if t is bytes:
-        return typed_bytes(x)
-    if t is str:
-        return {"native_str": x}
-    raise GenerationError(f"unexpected {t.__name__} in an s-expression: {x!r}")
-
-
-class Unrepresentable(GenerationError):
-    pass
-
-
-_CONTAINERS = (list, tuple, set, frozenset, dict)
-_SCALARS = (
-    type(None),
-    bool,
-    int,
-    float,
-    bytes,
-    str,
-    datetime.datetime,
-    datetime.date,
-    datetime.time,
-    datetime.timedelta,
-    decimal.Decimal,
-)
-
-
-def _is_instance(o):
-    t = type(o)
-    if t in _CONTAINERS or t in _SCALARS:
-        return False
-    if isinstance(o, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)):
-        return False
-    return True
-
-
-def _tracked(o):
-    return type(o) in _CONTAINERS or _is_instance(o)
-
-
-def _instance_state(o):
-    getstate = getattr(type(o), "__getstate__", None)
-    if getstate is not None and getstate is not object.__getstate__:
-        return o.__getstate__()
-    return vars(o)
-
-
-def _children(o):
-    t = type(o)
-    if t is dict:
-        for k, v in o.items():
-            yield k
-            yield v
-    elif t in _CONTAINERS:
-        yield from o
-    elif isinstance(o, jelly.Unpersistable):
-        return
-    else:
-        yield _instance_state(o)
-
-
-def _sent_reason(u):
-    """The unpersistable reason as it was on the wire (Twisted keeps its repr)."""
-    prefix = "Unpersistable data: "
-    reason = u.reason
-    if not reason.startswith(prefix):
-        raise GenerationError(f"unexpected Unpersistable reason {reason!r}")
-    sent = ast.literal_eval(reason[len(prefix):])
-    if isinstance(sent, bytes):
-        sent = sent.decode("utf-8")
-    return sent
-
-
-class ValueConverter:
-    """Python object graph -> typed value form, with shared/cyclic identity marks."""
-
-    def __init__(self, root):
-        self.root = root
-        self.seen = {}
-        self.keep = []
-        self.ids = {}
-        self.has_instance = False
-        self._count(root)
-
-    def _count(self, o):
-        if not _tracked(o):
-            return
-        k = id(o)
-        if k in self.seen:
-            self.seen[k] += 1
-            return
-        self.seen[k] = 1
-        self.keep.append(o)
-        for c in _children(o):
-            self._count(c)
-
-    def convert(self):
-        return self._conv(self.root)
-
-    def _conv(self, o):
-        t = type(o)
-        if o is None:
-            return None
-        if t is bool:
-            return o
-        if t is int:
-            return {"int": str(o)}
-        if t is float:
-            return typed_float(o)
-        if t is bytes:
-            return typed_bytes(o)
-        if t is str:
-            return {"str": o}
-        if t is datetime.datetime:
-            if o.tzinfo is not None:
-                raise Unrepresentable("aware datetime")
-            return {"datetime": [o.year, o.month, o.day, o.hour, o.minute, o.second, o.microsecond]}
-        if t is datetime.date:
-            return {"date": [o.year, o.month, o.day]}
-        if t is datetime.time:
-            if o.tzinfo is not None:
-                raise Unrepresentable("aware time")
-            return {"time": [o.hour, o.minute, o.second, o.microsecond]}
-        if t is datetime.timedelta:
-            return {"timedelta": [o.days, o.seconds, o.microseconds]}
-        if t is decimal.Decimal:
-            sign, digits, exponent = o.as_tuple()
-            if not isinstance(exponent, int):
-                raise Unrepresentable(f"special Decimal {o!r}")
-            coefficient = int("".join(map(str, digits)))
-            return {"decimal": [("-" if sign else "") + str(coefficient), exponent]}
-        if not _tracked(o):
-            raise Unrepresentable(f"no typed value form for {t.__module__}.{t.__qualname__}: {o!r}")
-
-        k = id(o)
-        out = {}
-        if self.seen[k] > 1:
-            if k in self.ids:
-                return {"ref": self.ids[k]}
-            self.ids[k] = len(self.ids) + 1
-            out["id"] = self.ids[k]
-        if t is list:
-            out["list"] = [self._conv(e) for e in o]
-        elif t is tuple:
-            out["tuple"] = [self._conv(e) for e in o]
-        elif t is set:
-            out["set"] = [self._conv(e) for e in o]
-        elif t is frozenset:
-            out["frozenset"] = [self._conv(e) for e in o]
-        elif t is dict:
-            out["dict"] = [[self._conv(k2), self._conv(v)] for k2, v in o.items()]
-        elif isinstance(o, jelly.Unpersistable):
-            self.has_instance = True
-            out["unpersistable"] = _sent_reason(o)
-        else:
-            self.has_instance = True
-            out["instance"] = qual(t)
-            out["state"] = self._conv(_instance_state(o))
-        return out
-
-
-def typed_value(o):
-    conv = ValueConverter(o)
-    return conv.convert(), conv.has_instance
 
 
 # ---------------------------------------------------------------------------
@@ -1045,7 +794,7 @@ def main(argv):
         results.update(tokens)
         frames, keep_frames = frame_vectors()
         results.update(frames)
-    except (GenerationError, AssertionError) as e:
+    except (TypedError, AssertionError) as e:
         fail(f"{type(e).__name__}: {e}")
     if set(results) != set(names):
         fail(f"not produced: {sorted(set(names) - set(results))}")

@@ -48,7 +48,10 @@ fn violations(metadata: &Value) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for package in packages {
         let name = package["name"].as_str().context("package without a name")?;
-        let deps = package["dependencies"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let deps = package["dependencies"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         for dep in deps {
             let dep_name = dep["name"].as_str().context("dependency without a name")?;
             let kind = dep["kind"].as_str().unwrap_or("normal");
@@ -61,7 +64,9 @@ fn violations(metadata: &Value) -> Result<Vec<String>> {
                 (Some(_), None) => dep_name.starts_with("spread-") && kind != "dev",
             };
             if upward {
-                found.push(format!("{name} depends on {dep_name} ({kind}), which is not below it"));
+                found.push(format!(
+                    "{name} depends on {dep_name} ({kind}), which is not below it"
+                ));
             }
         }
     }
@@ -79,7 +84,11 @@ mod tests {
                 let deps: Vec<Value> = deps
                     .iter()
                     .map(|(dep, kind)| {
-                        let kind = if *kind == "normal" { Value::Null } else { Value::from(*kind) };
+                        let kind = if *kind == "normal" {
+                            Value::Null
+                        } else {
+                            Value::from(*kind)
+                        };
                         serde_json::json!({ "name": dep, "kind": kind })
                     })
                     .collect();
@@ -93,8 +102,14 @@ mod tests {
     fn layers_in_order_pass() {
         let m = metadata(&[
             ("spread-banana", &[("bytes", "normal")]),
-            ("spread-jelly", &[("spread-banana", "normal"), ("proptest", "dev")]),
-            ("spread", &[("spread-jelly", "normal"), ("spread-banana", "normal")]),
+            (
+                "spread-jelly",
+                &[("spread-banana", "normal"), ("proptest", "dev")],
+            ),
+            (
+                "spread",
+                &[("spread-jelly", "normal"), ("spread-banana", "normal")],
+            ),
             ("spread-derive", &[("syn", "normal")]),
             ("xtask", &[("spread", "normal")]),
         ]);
@@ -115,9 +130,10 @@ mod tests {
 
     #[test]
     fn upward_dev_and_build_dependencies_fail_too() {
-        let m = metadata(&[
-            ("spread-jelly", &[("spread-broker", "dev"), ("spread-security", "build")]),
-        ]);
+        let m = metadata(&[(
+            "spread-jelly",
+            &[("spread-broker", "dev"), ("spread-security", "build")],
+        )]);
         assert_eq!(violations(&m).unwrap().len(), 2);
     }
 

@@ -30,7 +30,14 @@ pub(crate) fn python() -> Result<PathBuf> {
     run(create)?;
     let mut install = Command::new(&python);
     install
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(&requirements);
     run(install)?;
     std::fs::write(&stamp, wanted)?;

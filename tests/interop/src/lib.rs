@@ -1,0 +1,8 @@
+//! Interop support: reading the typed JSON of `tests/vectors/README.md` into
+//! spread's values, and driving a Python peer that runs real Twisted.
+//!
+//! Not published; `cargo xtask ci` runs its tests against the Twisted that
+//! it installs in `target/interop-venv`.
+
+pub mod peer;
+pub mod typed;

@@ -1,0 +1,113 @@
+//! A Python peer running real Twisted, spoken to over pipes.
+//!
+//! The peer (`tests/interop/python/jelly_peer.py`) reads one JSON request per
+//! line and answers one JSON line: given Banana bytes, it decodes and
+//! unjellies them with Twisted, and answers with the typed value it got and
+//! with the bytes Twisted produces when it jellies that value again.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value as Json, json};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python that has Twisted: `SPREAD_INTEROP_PYTHON`, else the venv that
+/// `cargo xtask` installs. `None` when neither exists and this is not CI;
+/// under CI a missing Twisted is an error, never a skip.
+pub fn python() -> Result<Option<PathBuf>> {
+    if let Some(p) = std::env::var_os("SPREAD_INTEROP_PYTHON") {
+        return Ok(Some(PathBuf::from(p)));
+    }
+    let venv = workspace_root().join("target/interop-venv/bin/python");
+    if venv.exists() {
+        return Ok(Some(venv));
+    }
+    if std::env::var_os("CI").is_some() {
+        bail!("Twisted is not installed: run the interop tests through `cargo xtask ci`");
+    }
+    Ok(None)
+}
+
+/// A running Python peer.
+#[derive(Debug)]
+pub struct Peer {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+/// What Twisted made of some bytes.
+#[derive(Debug)]
+pub struct Reply {
+    /// The typed value Twisted unjellied.
+    pub value: Json,
+    /// Twisted's own Banana bytes (pb dialect) for that value, jellied again.
+    pub banana_pb: Vec<u8>,
+}
+
+impl Peer {
+    /// Starts the peer with `python`.
+    pub fn start(python: &Path) -> Result<Peer> {
+        let script = workspace_root().join("tests/interop/python/jelly_peer.py");
+        let mut child = Command::new(python)
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {} {}", python.display(), script.display()))?;
+        let stdin = child.stdin.take().context("peer stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("peer stdout")?);
+        Ok(Peer {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// Sends Banana bytes (pb dialect) of one jellied value; returns what
+    /// Twisted unjellied and how Twisted jellies it back.
+    pub fn roundtrip(&mut self, banana_pb: &[u8]) -> Result<Reply> {
+        self.request(json!({ "banana_pb": crate::typed::to_hex(banana_pb) }))
+    }
+
+    /// Asks Twisted to build the Python object that a typed value describes
+    /// and to jelly it: Twisted's own bytes for that value.
+    pub fn jelly_typed(&mut self, typed: &Json) -> Result<Reply> {
+        self.request(json!({ "typed": typed }))
+    }
+
+    fn request(&mut self, request: Json) -> Result<Reply> {
+        writeln!(self.stdin, "{request}")?;
+        self.stdin.flush()?;
+        let mut line = String::new();
+        if self.stdout.read_line(&mut line)? == 0 {
+            bail!("the Python peer closed its output");
+        }
+        let reply: Json = serde_json::from_str(&line).context("peer reply is not JSON")?;
+        if let Some(err) = reply.get("error") {
+            bail!("Twisted refused {request}: {err}");
+        }
+        let hex = reply["banana_pb"]
+            .as_str()
+            .context("reply without banana_pb")?;
+        Ok(Reply {
+            value: reply["value"].clone(),
+            banana_pb: crate::typed::hex(hex)?,
+        })
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // Closing stdin ends the peer's loop; kill is the backstop.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

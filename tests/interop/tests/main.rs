@@ -1,0 +1,7 @@
+//! Interop tests: spread against what real Twisted 26.10 produces and reads.
+
+// Every golden vector, at the value level, both ways (no Python needed).
+mod vectors;
+
+// Random values sent through a live Twisted and back.
+mod through_twisted;

@@ -151,10 +151,70 @@ fn interop_tests() -> Result<()> {
     run(cmd)
 }
 
+/// Criterion for every crate, then Twisted timed on the same workloads and
+/// printed beside spread's numbers.
 fn bench(extra: &[&str]) -> Result<()> {
-    let mut args = vec!["bench", "--workspace", "--locked"];
+    let mut args = vec![
+        "bench",
+        "--workspace",
+        "--exclude",
+        "spread-interop",
+        "--locked",
+    ];
     args.extend_from_slice(extra);
-    cargo(&args)
+    cargo(&args)?;
+    let python = venv::python()?;
+    let script = project_root().join("tests/interop/python/bench_twisted.py");
+    let twisted = process::output(std::process::Command::new(python).arg(script))?;
+    println!("\nspread vs Twisted 26.10, jelly + Banana, mean time per value (lower is better)");
+    println!(
+        "{:<16} {:>12} {:>12} {:>8}   {:>12} {:>12} {:>8}",
+        "workload", "spread enc", "Twisted enc", "speedup", "spread dec", "Twisted dec", "speedup"
+    );
+    for line in twisted.lines() {
+        let row: serde_json::Value = serde_json::from_str(line)?;
+        let name = row["workload"].as_str().context("workload")?;
+        let ours = |op: &str| criterion_mean_ns("jelly", op, name);
+        let (enc, dec) = (ours("encode")?, ours("decode")?);
+        let (t_enc, t_dec) = (
+            row["encode_ns"].as_f64().context("encode_ns")?,
+            row["decode_ns"].as_f64().context("decode_ns")?,
+        );
+        println!(
+            "{name:<16} {:>12} {:>12} {:>7.1}x   {:>12} {:>12} {:>7.1}x",
+            human(enc),
+            human(t_enc),
+            t_enc / enc,
+            human(dec),
+            human(t_dec),
+            t_dec / dec
+        );
+    }
+    Ok(())
+}
+
+/// The mean of the last criterion run of `group/function/parameter`, in ns.
+fn criterion_mean_ns(group: &str, function: &str, parameter: &str) -> Result<f64> {
+    let path = project_root()
+        .join("target/criterion")
+        .join(group)
+        .join(function)
+        .join(parameter)
+        .join("new/estimates.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let estimates: serde_json::Value = serde_json::from_str(&text)?;
+    estimates["mean"]["point_estimate"]
+        .as_f64()
+        .context("no mean in criterion estimates")
+}
+
+fn human(ns: f64) -> String {
+    match ns {
+        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
+        n if n >= 1e3 => format!("{:.1} µs", n / 1e3),
+        n => format!("{n:.0} ns"),
+    }
 }
 
 fn demo() -> Result<()> {

@@ -63,6 +63,7 @@ impl Debug for V<'_> {
             }
             Value::Unpersistable(reason) => write!(f, "Unpersistable({reason:?})"),
             Value::Shared(s) => S(s, seen).fmt(f),
+            Value::Object(o) => o.fmt(f),
         }
     }
 }

@@ -52,6 +52,7 @@ fn eq(a: &Value, b: &Value, m: &mut Matched) -> bool {
         (Value::Instance(x), Value::Instance(y)) => x.class == y.class && eq(&x.state, &y.state, m),
         (Value::Unpersistable(x), Value::Unpersistable(y)) => x == y,
         (Value::Shared(x), Value::Shared(y)) => eq_shared(x, y, m),
+        (Value::Object(x), Value::Object(y)) => x == y,
         _ => false,
     }
 }

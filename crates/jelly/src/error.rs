@@ -81,6 +81,14 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// An object with no copy rule was to be sent (a type that arrived from
+    /// a peer, say). Twisted would silently send an unpersistable marker;
+    /// this fails at the sender instead, before anything is written.
+    #[error("cannot send an object of class {class}: it has no copy rule")]
+    Unsendable {
+        /// The object's wire class name.
+        class: String,
+    },
     /// A back reference whose owner has been dropped.
     #[error("back reference to a value that no longer exists")]
     DanglingReference,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use spread_banana::Sexp;
 
-use crate::{DEFAULT_MAX_DEPTH, Error, ErrorKind, Shared, Value};
+use crate::{DEFAULT_MAX_DEPTH, Error, ErrorKind, Object, Shared, Value};
 
 /// Jellies a value into the s-expression Twisted would send for the same
 /// Python object.
@@ -16,8 +16,13 @@ use crate::{DEFAULT_MAX_DEPTH, Error, ErrorKind, Shared, Value};
 /// result is the same whichever way the value was built, so encoding it with
 /// Banana gives Twisted's bytes exactly.
 ///
-/// Fails only on a back reference whose owner was dropped, or on nesting
-/// deeper than [`DEFAULT_MAX_DEPTH`] (which no Twisted peer could read).
+/// A [`Value::Object`] goes out as `[class, state]`, with the state from its
+/// copy rule; an object without one fails with [`ErrorKind::Unsendable`]
+/// before anything is produced.
+///
+/// Fails otherwise only on a back reference whose owner was dropped, or on
+/// nesting deeper than [`DEFAULT_MAX_DEPTH`] (which no Twisted peer could
+/// read).
 ///
 /// ```
 /// use spread_banana::Sexp;
@@ -35,6 +40,7 @@ pub fn to_sexp(value: &Value) -> Result<Sexp, Error> {
     ids.scan(value, 0)?;
     let mut jellier = Jellier {
         ids: ids.ids,
+        states: ids.states,
         emitted: HashSet::new(),
     };
     jellier.emit(value)
@@ -48,6 +54,9 @@ pub fn to_sexp(value: &Value) -> Result<Sexp, Error> {
 struct Ids {
     ids: HashMap<usize, Option<i64>>,
     next: i64,
+    /// Each object's state, asked for once (a copy rule may be costly, and
+    /// must give both passes the same answer).
+    states: HashMap<usize, Value>,
 }
 
 impl Ids {
@@ -68,19 +77,40 @@ impl Ids {
                 self.scan(v, depth + 2)
             }),
             Value::Instance(i) => self.scan(&i.state, depth + 1),
-            Value::Shared(s) => match self.ids.get_mut(&s.addr()) {
-                Some(id @ None) => {
-                    self.next += 1;
-                    *id = Some(self.next);
-                    Ok(())
+            Value::Shared(s) => {
+                if self.first_meeting(s.addr()) {
+                    with_shared(s, |v| self.scan(v, depth))?;
                 }
-                Some(Some(_)) => Ok(()),
-                None => {
-                    self.ids.insert(s.addr(), None);
-                    with_shared(s, |v| self.scan(v, depth))
+                Ok(())
+            }
+            Value::Object(o) => {
+                if self.first_meeting(o.addr()) {
+                    let state = o
+                        .state_to_copy()
+                        .map_err(|e| e.within(o.class().to_owned()))?;
+                    self.scan(&state, depth + 1)?;
+                    self.states.insert(o.addr(), state);
                 }
-            },
+                Ok(())
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// Records a meeting with the object at `addr`: `true` the first time;
+    /// the second time it gets the next id.
+    fn first_meeting(&mut self, addr: usize) -> bool {
+        match self.ids.get_mut(&addr) {
+            None => {
+                self.ids.insert(addr, None);
+                true
+            }
+            Some(id @ None) => {
+                self.next += 1;
+                *id = Some(self.next);
+                false
+            }
+            Some(Some(_)) => false,
         }
     }
 }
@@ -94,6 +124,7 @@ fn with_shared<R>(s: &Shared, f: impl FnOnce(&Value) -> Result<R, Error>) -> Res
 /// `reference` and turning the later ones into `dereference`.
 struct Jellier {
     ids: HashMap<usize, Option<i64>>,
+    states: HashMap<usize, Value>,
     emitted: HashSet<usize>,
 }
 
@@ -149,7 +180,8 @@ impl Jellier {
                 tag("unpersistable"),
                 Sexp::Bytes(Bytes::copy_from_slice(reason.as_bytes())),
             ]),
-            Value::Shared(s) => return self.shared(s),
+            Value::Shared(s) => return self.tracked(s.addr(), |j| with_shared(s, |v| j.emit(v))),
+            Value::Object(o) => return self.tracked(o.addr(), |j| j.object(o)),
         })
     }
 
@@ -162,10 +194,15 @@ impl Jellier {
         Ok(Sexp::List(out))
     }
 
-    fn shared(&mut self, s: &Shared) -> Result<Sexp, Error> {
-        let addr = s.addr();
+    /// Emits an object with an identity: plainly if it occurs once, else
+    /// wrapped in `reference` the first time and `dereference` after.
+    fn tracked(
+        &mut self,
+        addr: usize,
+        body: impl FnOnce(&mut Jellier) -> Result<Sexp, Error>,
+    ) -> Result<Sexp, Error> {
         match self.ids.get(&addr).copied().flatten() {
-            None => with_shared(s, |v| self.emit(v)),
+            None => body(self),
             Some(id) if self.emitted.contains(&addr) => {
                 Ok(Sexp::List(vec![tag("dereference"), Sexp::Int(id)]))
             }
@@ -173,9 +210,20 @@ impl Jellier {
                 // Marked before the body, so that a cycle back to this object
                 // inside the body becomes a dereference.
                 self.emitted.insert(addr);
-                let body = with_shared(s, |v| self.emit(v))?;
+                let body = body(self)?;
                 Ok(Sexp::List(vec![tag("reference"), Sexp::Int(id), body]))
             }
         }
+    }
+
+    fn object(&mut self, o: &Object) -> Result<Sexp, Error> {
+        let state = self
+            .states
+            .remove(&o.addr())
+            .ok_or_else(|| Error::custom("object state missing from the first pass"))?;
+        Ok(Sexp::List(vec![
+            Sexp::Bytes(Bytes::copy_from_slice(o.class().as_bytes())),
+            self.emit(&state)?,
+        ]))
     }
 }

@@ -9,7 +9,8 @@
 //!   any size, floats (NaN, infinities and `-0.0` included), `bytes`, `str`,
 //!   lists, tuples, dicts with any keys in insertion order, sets, frozensets,
 //!   dates and times, decimals, instances (a wire class name and a state),
-//!   and the unpersistable marker;
+//!   the unpersistable marker, and [`Object`]: a Rust object standing for an
+//!   instance, which goes out through its copy rule ([`Jellyable`]);
 //! - [`to_sexp`] (Twisted's `jelly`) and [`from_sexp`] (Twisted's `unjelly`),
 //!   which keep shared and cyclic structure through `reference` and
 //!   `dereference`, numbered exactly as Twisted numbers them;
@@ -55,6 +56,7 @@ mod debug;
 mod eq;
 mod error;
 mod jelly;
+mod object;
 mod policy;
 mod serde;
 mod shared;
@@ -65,6 +67,7 @@ mod value;
 // The public interface is:
 pub use crate::error::{Error, ErrorKind};
 pub use crate::jelly::to_sexp;
+pub use crate::object::{Jellyable, Object};
 pub use crate::policy::{AllowAll, Policy};
 pub use crate::serde::{from_value, to_value};
 pub use crate::shared::Shared;

@@ -38,6 +38,14 @@ pub trait Policy {
         true
     }
 
+    /// Whether instances of `class` (a dotted wire class name) may be
+    /// unjellied at all. Asked before the instance's state is read, so that a
+    /// refused class costs nothing and nothing inside it is built.
+    fn allows_class(&self, class: &str) -> Result<(), Error> {
+        let _ = class;
+        Ok(())
+    }
+
     /// Builds the value for an instance of `class` (a dotted wire class name)
     /// from its unjellied `state`, or refuses it with
     /// [`ErrorKind::Insecure`]. The state has been checked against this policy
@@ -71,6 +79,9 @@ impl Policy for AllowAll {
 impl<P: Policy + ?Sized> Policy for &P {
     fn allows_type(&self, tag: &str) -> bool {
         (**self).allows_type(tag)
+    }
+    fn allows_class(&self, class: &str) -> Result<(), Error> {
+        (**self).allows_class(class)
     }
     fn unjelly_instance(&self, class: &str, state: Value) -> Result<Value, Error> {
         (**self).unjelly_instance(class, state)

@@ -232,6 +232,9 @@ impl<P: Policy> Run<'_, P> {
         let [state] = rest else {
             return Err(malformed("instance", "[class, state]").within(class.to_owned()));
         };
+        self.policy
+            .allows_class(class)
+            .map_err(|e| e.within(class.to_owned()))?;
         let state = self
             .value(state, depth + 1)
             .map_err(|e| e.within(class.to_owned()))?;

@@ -5,7 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 use num_bigint::BigInt;
 
-use crate::{Date, DateTime, Decimal, Shared, Time, TimeDelta};
+use crate::{Date, DateTime, Decimal, Object, Shared, Time, TimeDelta};
 
 /// A jellied value: what a Python object looks like once it has crossed the
 /// wire.
@@ -79,6 +79,8 @@ pub enum Value {
     Unpersistable(String),
     /// A value with an identity, met more than once or inside itself.
     Shared(Shared),
+    /// A Rust object standing for an instance of a registered class.
+    Object(Object),
 }
 
 impl Value {
@@ -109,6 +111,7 @@ impl Value {
             Value::Instance(_) => "instance",
             Value::Unpersistable(_) => "unpersistable",
             Value::Shared(_) => "shared",
+            Value::Object(_) => "object",
         }
     }
 
@@ -241,6 +244,12 @@ impl From<Dict> for Value {
 impl From<Shared> for Value {
     fn from(s: Shared) -> Value {
         Value::Shared(s)
+    }
+}
+
+impl From<Object> for Value {
+    fn from(o: Object) -> Value {
+        Value::Object(o)
     }
 }
 

@@ -179,7 +179,7 @@ impl<'a> Deserializer<'a> {
             Value::Time(t) => visitor.visit_string(t.to_string()),
             Value::TimeDelta(t) => visitor.visit_string(t.to_string()),
             Value::Decimal(d) => visitor.visit_string(d.to_string()),
-            Value::Unpersistable(_) | Value::Shared(_) | Value::Instance(_) => {
+            Value::Unpersistable(_) | Value::Shared(_) | Value::Instance(_) | Value::Object(_) => {
                 Err(shape("a value", describe(self.value)))
             }
         }

@@ -6,5 +6,8 @@
 pub use spread_banana as banana;
 #[doc(inline)]
 pub use spread_jelly as jelly;
+#[doc(inline)]
+pub use spread_security as security;
 
-pub use spread_jelly::{Value, from_sexp, from_value, to_sexp, to_value};
+pub use spread_jelly::{Object, Value, from_sexp, from_value, to_sexp, to_value};
+pub use spread_security::SecurityOptions;

@@ -16,6 +16,12 @@ stdout (blank lines are skipped and get no answer):
         Build the Python object the typed value describes, jelly it, and
         answer as above (the value is derived again from the built object).
 
+    {"pb_unjelly": "<hex>"}
+        Decode as above, then unjelly under PB's own receiving policy
+        (jelly.globalSecurity, with twisted.spread.pb imported and nothing
+        else registered) and answer {"accepted": <typed value>} or
+        {"insecure": "<str of the InsecureJelly>"}.
+
 Any failure is answered with {"error": "<module.ExceptionClass>: <message>"},
 and the loop goes on.  The typed forms are those of tests/vectors/README.md.
 Nothing but answers is written to stdout; diagnostics go to stderr.
@@ -49,7 +55,7 @@ if twisted.__version__ != EXPECTED_TWISTED:
     )
 
 from twisted.python.reflect import qual  # noqa: E402
-from twisted.spread import jelly  # noqa: E402
+from twisted.spread import jelly, pb  # noqa: E402, F401 (pb registers its tags in globalSecurity)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typed import banana_decode, banana_encode, python_value, typed_value  # noqa: E402
@@ -118,6 +124,13 @@ def handle(request):
         return answer_for(jelly.unjelly(sexp))
     if kind == "typed":
         return answer_for(python_value(payload))
+    if kind == "pb_unjelly":
+        sexp = banana_decode(bytes.fromhex(payload), b"pb")
+        try:
+            obj = jelly.unjelly(sexp, taster=jelly.globalSecurity)
+        except jelly.InsecureJelly as e:
+            return {"insecure": str(e)}
+        return {"accepted": typed_value(obj)[0]}
     raise ValueError(f"unknown request {kind!r}")
 
 

@@ -192,6 +192,10 @@ def _sent_reason(u):
     """The unpersistable reason as it was on the wire (Twisted keeps its repr)."""
     prefix = "Unpersistable data: "
     reason = u.reason
+    # Twisted's answer to ["persistent", id] when no callback was given: the
+    # reason is Twisted's own text, nothing was sent.
+    if reason == "Persistent callback not found":
+        return reason
     if not isinstance(reason, str) or not reason.startswith(prefix):
         raise Unrepresentable(f"unexpected Unpersistable reason {reason!r}")
     try:

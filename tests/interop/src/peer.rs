@@ -51,6 +51,15 @@ pub struct Reply {
     pub banana_pb: Vec<u8>,
 }
 
+/// What PB's default receiving policy made of a value.
+#[derive(Debug)]
+pub enum PbDecision {
+    /// Accepted; the typed value Twisted built.
+    Accepted(Json),
+    /// Refused with `InsecureJelly`; its message.
+    Insecure(String),
+}
+
 impl Peer {
     /// Starts the peer with `python`.
     pub fn start(python: &Path) -> Result<Peer> {
@@ -83,7 +92,31 @@ impl Peer {
         self.request(json!({ "typed": typed }))
     }
 
+    /// Asks Twisted to unjelly Banana bytes under PB's own receiving policy
+    /// (`jelly.globalSecurity`).
+    pub fn pb_unjelly(&mut self, banana_pb: &[u8]) -> Result<PbDecision> {
+        let reply = self.exchange(&json!({ "pb_unjelly": crate::typed::to_hex(banana_pb) }))?;
+        if let Some(value) = reply.get("accepted") {
+            return Ok(PbDecision::Accepted(value.clone()));
+        }
+        match reply.get("insecure").and_then(Json::as_str) {
+            Some(message) => Ok(PbDecision::Insecure(message.to_owned())),
+            None => bail!("unexpected answer {reply}"),
+        }
+    }
+
     fn request(&mut self, request: Json) -> Result<Reply> {
+        let reply = self.exchange(&request)?;
+        let hex = reply["banana_pb"]
+            .as_str()
+            .context("reply without banana_pb")?;
+        Ok(Reply {
+            value: reply["value"].clone(),
+            banana_pb: crate::typed::hex(hex)?,
+        })
+    }
+
+    fn exchange(&mut self, request: &Json) -> Result<Json> {
         writeln!(self.stdin, "{request}")?;
         self.stdin.flush()?;
         let mut line = String::new();
@@ -94,13 +127,7 @@ impl Peer {
         if let Some(err) = reply.get("error") {
             bail!("Twisted refused {request}: {err}");
         }
-        let hex = reply["banana_pb"]
-            .as_str()
-            .context("reply without banana_pb")?;
-        Ok(Reply {
-            value: reply["value"].clone(),
-            banana_pb: crate::typed::hex(hex)?,
-        })
+        Ok(reply)
     }
 }
 

@@ -5,3 +5,6 @@ mod vectors;
 
 // Random values sent through a live Twisted and back.
 mod through_twisted;
+
+// The same accept-or-refuse decisions as Twisted's PB security.
+mod security;

@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 use spread_banana::{Decoder, Dialect, Limits, Sexp, encode_to_vec};
 use spread_interop::peer::workspace_root;
 use spread_interop::typed::{self, hex};
-use spread_jelly::{AllowAll, Error, ErrorKind, Policy, Value, from_sexp, to_sexp};
+use spread_jelly::{AllowAll, ErrorKind, Jellyable, Object, Value, from_sexp, to_sexp};
+use spread_security::SecurityOptions;
 
 fn load(name: &str) -> Json {
     let path = workspace_root().join("tests/vectors").join(name);
@@ -21,44 +22,6 @@ fn twisted_vectors() -> Vec<Json> {
     let doc = load("twisted-vectors.json");
     assert_eq!(doc["twisted_version"], "26.10.0");
     doc["vectors"].as_array().unwrap().clone()
-}
-
-/// PB's receiving policy as Twisted 26.10 sets it up (`jelly.globalSecurity`
-/// with nothing registered): the basic types, and no classes. The real policy
-/// is spread-security's; this one only checks that the vectors' refusals are
-/// refusals here too.
-struct PbDefaults;
-
-impl Policy for PbDefaults {
-    fn allows_type(&self, tag: &str) -> bool {
-        matches!(
-            tag,
-            "None"
-                | "boolean"
-                | "unicode"
-                | "list"
-                | "tuple"
-                | "dictionary"
-                | "set"
-                | "frozenset"
-                | "datetime"
-                | "date"
-                | "time"
-                | "timedelta"
-                | "decimal"
-                | "reference"
-                | "dereference"
-                | "unpersistable"
-                | "persistent"
-        )
-    }
-    fn unjelly_instance(&self, class: &str, _state: Value) -> Result<Value, Error> {
-        Err(ErrorKind::Insecure {
-            tag: class.to_owned(),
-            reason: None,
-        }
-        .into())
-    }
 }
 
 /// Decodes every expression in `bytes`; `dialects` gives the dialect for each
@@ -112,7 +75,8 @@ fn check_bytes_both_ways(name: &str, sexp: &Sexp, hex_str: &Json, dialect: Diale
 }
 
 fn check_security_error(name: &str, sexp: &Sexp, twisted: &str) -> Result<()> {
-    match from_sexp(sexp, &PbDefaults) {
+    // What a Twisted PB broker accepts by default, with nothing registered.
+    match from_sexp(sexp, &SecurityOptions::new()) {
         Err(e) => match e.kind() {
             ErrorKind::Insecure { tag, .. } if twisted.contains(tag.as_str()) => Ok(()),
             other => bail!("{name}: Twisted says {twisted}, we say {other}"),
@@ -238,4 +202,75 @@ fn specification_vectors_agree_with_real_twisted() {
             assert_eq!(none, &r["banana_none"], "{}", s["name"]);
         }
     }
+}
+
+/// The sending side of the Copyable vectors: a Rust object with a copy rule
+/// goes out as Twisted's CopyPond does, and the same object twice in one
+/// value as one `reference` and one `dereference`.
+#[test]
+fn a_copyable_object_jellies_to_twisteds_bytes() {
+    #[derive(Debug)]
+    struct CopyPond;
+
+    impl Jellyable for CopyPond {
+        fn state_to_copy(&self) -> Result<Value, spread_jelly::Error> {
+            Ok(Value::Dict(spread_jelly::Dict::from_iter([
+                (Value::from("color"), Value::from("green")),
+                (Value::from("numFrogs"), Value::from(7)),
+            ])))
+        }
+    }
+
+    let pond = Value::Object(Object::new("copy_sender.CopyPond", CopyPond));
+    let vectors = twisted_vectors();
+    let bytes_of = |name: &str| {
+        let entry = vectors.iter().find(|e| e["name"] == name).unwrap();
+        hex(entry["banana_pb"].as_str().unwrap()).unwrap()
+    };
+    let once = encode_to_vec(&to_sexp(&pond).unwrap(), Dialect::Pb).unwrap();
+    assert_eq!(once, bytes_of("copyable_CopyPond"));
+    let twice = Value::List(vec![pond.clone(), pond]);
+    let twice = encode_to_vec(&to_sexp(&twice).unwrap(), Dialect::Pb).unwrap();
+    assert_eq!(twice, bytes_of("copyable_CopyPond_twice_in_list"));
+}
+
+/// The receiving side of the same vectors: once the class is registered,
+/// Twisted's bytes become the local type, shared where Twisted shared it.
+#[test]
+fn twisteds_copyable_becomes_the_registered_type() {
+    #[derive(Debug, PartialEq)]
+    struct ReceiverPond {
+        frogs: i64,
+    }
+
+    let mut options = SecurityOptions::new();
+    options
+        .allow_factory("copy_sender.CopyPond", |state: Value| {
+            let frogs = state
+                .as_dict()
+                .and_then(|d| d.get_str("numFrogs"))
+                .and_then(Value::as_i64);
+            Ok(ReceiverPond {
+                frogs: frogs.ok_or_else(|| spread_jelly::Error::custom("no numFrogs"))?,
+            })
+        })
+        .unwrap();
+    let vectors = twisted_vectors();
+    let entry = vectors
+        .iter()
+        .find(|e| e["name"] == "copyable_CopyPond_twice_in_list")
+        .unwrap();
+    let sexp = typed::sexp(&entry["sexp"]).unwrap();
+    let value = from_sexp(&sexp, &options).unwrap();
+    let [Value::Shared(a), Value::Shared(b)] = value.as_seq().unwrap() else {
+        panic!("{value:?}")
+    };
+    assert!(a.ptr_eq(b), "Twisted sent one pond twice");
+    let Some(Value::Object(pond)) = a.get() else {
+        panic!()
+    };
+    assert_eq!(
+        pond.downcast_ref::<ReceiverPond>(),
+        Some(&ReceiverPond { frogs: 7 })
+    );
 }

@@ -223,35 +223,26 @@ mod sealed {
         fn buf_extend(&mut self, bytes: &[u8]);
     }
 
-    impl Sealed for Vec<u8> {
-        #[inline]
-        fn buf_len(&self) -> usize {
-            self.len()
-        }
-        #[inline]
-        fn buf_truncate(&mut self, len: usize) {
-            self.truncate(len);
-        }
-        #[inline]
-        fn buf_extend(&mut self, bytes: &[u8]) {
-            self.extend_from_slice(bytes);
-        }
+    // The two buffers have the same inherent methods but no common trait.
+    macro_rules! sealed {
+        ($($buf:ty),*) => {$(
+            impl Sealed for $buf {
+                #[inline]
+                fn buf_len(&self) -> usize {
+                    self.len()
+                }
+                #[inline]
+                fn buf_truncate(&mut self, len: usize) {
+                    self.truncate(len);
+                }
+                #[inline]
+                fn buf_extend(&mut self, bytes: &[u8]) {
+                    self.extend_from_slice(bytes);
+                }
+            }
+        )*};
     }
-
-    impl Sealed for BytesMut {
-        #[inline]
-        fn buf_len(&self) -> usize {
-            self.len()
-        }
-        #[inline]
-        fn buf_truncate(&mut self, len: usize) {
-            self.truncate(len);
-        }
-        #[inline]
-        fn buf_extend(&mut self, bytes: &[u8]) {
-            self.extend_from_slice(bytes);
-        }
-    }
+    sealed!(Vec<u8>, BytesMut);
 }
 
 /// Writes a base-128 header and its type byte.

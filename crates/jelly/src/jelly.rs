@@ -36,12 +36,40 @@ use crate::{DEFAULT_MAX_DEPTH, Error, ErrorKind, Object, Shared, Value};
 /// # Ok::<(), spread_jelly::Error>(())
 /// ```
 pub fn to_sexp(value: &Value) -> Result<Sexp, Error> {
+    to_sexp_with(value, &mut NoInvoker)
+}
+
+/// The sending side's hook for objects that are not copies: Twisted's
+/// `jellyFor(jellier)` with `jellier.invoker`, the broker.
+///
+/// [`to_sexp_with`] asks the invoker about every [`Object`] without a copy
+/// rule, at each occurrence (such objects are not identity-tracked: a
+/// reference sent twice is two tokens, as in Twisted). The broker answers
+/// with `["remote", luid]` for its local objects and `["local", luid]` for
+/// references going back to their owner.
+pub trait Invoker {
+    /// The s-expression for `object`, or `None` if this invoker does not
+    /// know it (it then fails with [`ErrorKind::Unsendable`]).
+    fn jelly_object(&mut self, object: &Object) -> Option<Result<Sexp, Error>>;
+}
+
+struct NoInvoker;
+
+impl Invoker for NoInvoker {
+    fn jelly_object(&mut self, _: &Object) -> Option<Result<Sexp, Error>> {
+        None
+    }
+}
+
+/// [`to_sexp`], with an [`Invoker`] for the objects that are not copies.
+pub fn to_sexp_with(value: &Value, invoker: &mut dyn Invoker) -> Result<Sexp, Error> {
     let mut ids = Ids::default();
     ids.scan(value, 0)?;
     let mut jellier = Jellier {
         ids: ids.ids,
         states: ids.states,
         emitted: HashSet::new(),
+        invoker,
     };
     jellier.emit(value)
 }
@@ -83,6 +111,8 @@ impl Ids {
                 }
                 Ok(())
             }
+            // Left to the invoker at each occurrence.
+            Value::Object(o) if !o.is_sendable() => Ok(()),
             Value::Object(o) => {
                 if self.first_meeting(o.addr()) {
                     let state = o
@@ -122,10 +152,11 @@ fn with_shared<R>(s: &Shared, f: impl FnOnce(&Value) -> Result<R, Error>) -> Res
 
 /// Pass two: emit, wrapping the first occurrence of every numbered object in
 /// `reference` and turning the later ones into `dereference`.
-struct Jellier {
+struct Jellier<'i> {
     ids: HashMap<usize, Option<i64>>,
     states: HashMap<usize, Value>,
     emitted: HashSet<usize>,
+    invoker: &'i mut dyn Invoker,
 }
 
 fn tag(word: &'static str) -> Sexp {
@@ -136,7 +167,7 @@ fn text(word: &'static str, body: String) -> Sexp {
     Sexp::List(vec![tag(word), Sexp::Bytes(Bytes::from(body))])
 }
 
-impl Jellier {
+impl Jellier<'_> {
     fn emit(&mut self, value: &Value) -> Result<Sexp, Error> {
         Ok(match value {
             Value::None => Sexp::List(vec![tag("None")]),
@@ -181,6 +212,16 @@ impl Jellier {
                 Sexp::Bytes(Bytes::copy_from_slice(reason.as_bytes())),
             ]),
             Value::Shared(s) => return self.tracked(s.addr(), |j| with_shared(s, |v| j.emit(v))),
+            Value::Object(o) if !o.is_sendable() => {
+                return match self.invoker.jelly_object(o) {
+                    Some(sexp) => sexp,
+                    None => Err(ErrorKind::Unsendable {
+                        class: o.class().to_owned(),
+                    }
+                    .into()),
+                }
+                .map_err(|e| e.within(o.class().to_owned()));
+            }
             Value::Object(o) => return self.tracked(o.addr(), |j| j.object(o)),
         })
     }
@@ -199,7 +240,7 @@ impl Jellier {
     fn tracked(
         &mut self,
         addr: usize,
-        body: impl FnOnce(&mut Jellier) -> Result<Sexp, Error>,
+        body: impl FnOnce(&mut Self) -> Result<Sexp, Error>,
     ) -> Result<Sexp, Error> {
         match self.ids.get(&addr).copied().flatten() {
             None => body(self),

@@ -1,5 +1,7 @@
 //! The hook through which the receiving side decides what may be built.
 
+use spread_banana::Sexp;
+
 use crate::{Error, ErrorKind, Instance, Value};
 
 /// Decides, while unjellying, which types are allowed and what an instance of
@@ -46,6 +48,15 @@ pub trait Policy {
         Ok(())
     }
 
+    /// Unjellies a form whose tag is neither a Jelly type nor a class name,
+    /// such as PB's `remote` and `local` references (Twisted registers those
+    /// in its unjellyable registry). `rest` is the form after its tag.
+    /// `None` means "not mine": the tag is then an unknown type.
+    fn unjelly_tag(&self, tag: &str, rest: &[Sexp]) -> Option<Result<Value, Error>> {
+        let _ = (tag, rest);
+        None
+    }
+
     /// Builds the value for an instance of `class` (a dotted wire class name)
     /// from its unjellied `state`, or refuses it with
     /// [`ErrorKind::Insecure`]. The state has been checked against this policy
@@ -82,6 +93,9 @@ impl<P: Policy + ?Sized> Policy for &P {
     }
     fn allows_class(&self, class: &str) -> Result<(), Error> {
         (**self).allows_class(class)
+    }
+    fn unjelly_tag(&self, tag: &str, rest: &[Sexp]) -> Option<Result<Value, Error>> {
+        (**self).unjelly_tag(tag, rest)
     }
     fn unjelly_instance(&self, class: &str, state: Value) -> Result<Value, Error> {
         (**self).unjelly_instance(class, state)

@@ -185,10 +185,12 @@ impl<P: Policy> Run<'_, P> {
                 .into());
             }
             _ => {
-                return Err(ErrorKind::UnknownType {
-                    tag: tag.to_owned(),
-                }
-                .into());
+                return self.policy.unjelly_tag(tag, rest).unwrap_or_else(|| {
+                    Err(ErrorKind::UnknownType {
+                        tag: tag.to_owned(),
+                    }
+                    .into())
+                });
             }
         })
     }

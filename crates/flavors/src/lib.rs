@@ -1,0 +1,50 @@
+#![doc(test(attr(deny(warnings))))]
+//! Twisted PB's flavors: the kinds of object that cross a PB connection
+//! (`twisted/spread/flavors.py`).
+//!
+//! So far: [`Referenceable`], an object whose methods the peer can call; it
+//! travels by reference, and the peer holds a `RemoteReference` to it.
+//! [`RemoteError`] is the error a remote method gives, which travels as
+//! Twisted's `CopyableFailure`. Copyable and Cacheable come next.
+//!
+//! # Where it sits
+//!
+//! Above `spread-security` and below `spread-broker`, which runs the
+//! connections and calls these objects. Nothing here does IO.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use spread_flavors::{BoxFuture, Call, Referenceable, RemoteError};
+//! use spread_jelly::Value;
+//!
+//! /// The echo server's root.
+//! struct Echo;
+//!
+//! impl Referenceable for Echo {
+//!     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+//!         Box::pin(async move {
+//!             match call.method.as_str() {
+//!                 "echo" => Ok(call.arg(0)?.clone()),
+//!                 _ => Err(RemoteError::no_such_method(&call.method)),
+//!             }
+//!         })
+//!     }
+//! }
+//!
+//! // What a broker serves as the root, or sends to the peer by reference.
+//! let root: Arc<dyn Referenceable> = Arc::new(Echo);
+//! # drop(root);
+//! ```
+//!
+//! # Feature flags
+//!
+//! None.
+
+mod error;
+mod referenceable;
+
+// The public interface is:
+pub use crate::error::RemoteError;
+pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable};

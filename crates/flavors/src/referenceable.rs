@@ -1,0 +1,132 @@
+//! Objects the peer calls by reference.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use spread_jelly::{Dict, Object, Value, from_value};
+
+use crate::RemoteError;
+
+/// A boxed future, as remote methods return: `Send`, so calls run on any
+/// thread of a multi-threaded runtime.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// One remote call: the method's wire name (without Twisted's `remote_`
+/// prefix) and its arguments.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The method name, as `callRemote` sent it.
+    pub method: String,
+    /// Positional arguments.
+    pub args: Vec<Value>,
+    /// Keyword arguments, text keys.
+    pub kwargs: Dict,
+}
+
+impl Call {
+    /// Positional argument `index`, or the `TypeError` Python would raise.
+    pub fn arg(&self, index: usize) -> Result<&Value, RemoteError> {
+        self.args.get(index).ok_or_else(|| {
+            RemoteError::type_error(format!(
+                "remote_{}() takes at least {} positional arguments ({} given)",
+                self.method,
+                index + 1,
+                self.args.len()
+            ))
+        })
+    }
+
+    /// Positional argument `index` converted with serde, or a `TypeError`
+    /// naming what was wrong.
+    pub fn arg_as<T: DeserializeOwned>(&self, index: usize) -> Result<T, RemoteError> {
+        from_value(self.arg(index)?).map_err(|e| {
+            RemoteError::type_error(format!("remote_{}() argument {index}: {e}", self.method))
+        })
+    }
+
+    /// Keyword argument `name`, if given.
+    pub fn kwarg(&self, name: &str) -> Option<&Value> {
+        self.kwargs.get_str(name)
+    }
+}
+
+/// An object whose methods the peer can call: Twisted's `pb.Referenceable`
+/// (and `pb.Root`, which is a Referenceable given to each connection).
+///
+/// The broker calls [`Referenceable::remote_message`] for every `message`
+/// aimed at the object; the future may take as long as it likes, and other
+/// calls on the same connection go on meanwhile. An `Err` travels to the
+/// caller as a `CopyableFailure`.
+pub trait Referenceable: Send + Sync + 'static {
+    /// Runs the remote method `call.method`.
+    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>>;
+}
+
+/// A local [`Referenceable`] inside a [`Value`], to be sent by reference:
+/// the peer receives a `RemoteReference` to it. When the peer sends it back,
+/// it arrives as this same object.
+///
+/// ```
+/// use std::sync::Arc;
+/// use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+/// use spread_jelly::Value;
+///
+/// struct Observer;
+/// impl Referenceable for Observer {
+///     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+///         Box::pin(async move { Err(RemoteError::no_such_method(&call.method)) })
+///     }
+/// }
+///
+/// let observer: Arc<dyn Referenceable> = Arc::new(Observer);
+/// let value = LocalReferenceable::new(observer.clone()).into_value();
+/// let back = LocalReferenceable::from_value(&value).unwrap();
+/// assert!(Arc::ptr_eq(back.object(), &observer));
+/// ```
+#[derive(Clone)]
+pub struct LocalReferenceable {
+    object: Arc<dyn Referenceable>,
+}
+
+/// The class name under which a local Referenceable sits in a [`Value`].
+/// It never reaches the wire: the broker sends a `remote` token instead.
+const CLASS: &str = "twisted.spread.flavors.Referenceable";
+
+impl LocalReferenceable {
+    /// Wraps an object to be sent by reference.
+    pub fn new(object: Arc<dyn Referenceable>) -> LocalReferenceable {
+        LocalReferenceable { object }
+    }
+
+    /// The object.
+    pub fn object(&self) -> &Arc<dyn Referenceable> {
+        &self.object
+    }
+
+    /// The value that sends this object by reference.
+    pub fn into_value(self) -> Value {
+        Value::Object(Object::receive_only(CLASS, self))
+    }
+
+    /// The local Referenceable a value holds, if it holds one.
+    pub fn from_value(value: &Value) -> Option<&LocalReferenceable> {
+        match value {
+            Value::Object(o) => o.downcast_ref::<LocalReferenceable>(),
+            _ => None,
+        }
+    }
+
+    /// The object's identity: the same object is sent under the same luid.
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.object) as *const u8 as usize
+    }
+}
+
+impl fmt::Debug for LocalReferenceable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Referenceable@{:x}", self.addr())
+    }
+}

@@ -5,9 +5,17 @@
 #[doc(inline)]
 pub use spread_banana as banana;
 #[doc(inline)]
+pub use spread_broker as broker;
+#[doc(inline)]
+pub use spread_flavors as flavors;
+#[doc(inline)]
 pub use spread_jelly as jelly;
 #[doc(inline)]
 pub use spread_security as security;
 
-pub use spread_jelly::{Object, Value, from_sexp, from_value, to_sexp, to_value};
+pub use spread_broker::{
+    Broker, BrokerOptions, CallError, RemoteReference, Server, connect, serve,
+};
+pub use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+pub use spread_jelly::{Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;

@@ -1,0 +1,162 @@
+//! Handles to the peer's objects.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use spread_jelly::{Dict, Object, Value};
+use tokio::sync::oneshot;
+
+use crate::connection::{Command, Link};
+use crate::proto::ObjectId;
+use crate::{Broker, CallError};
+
+/// A reference to an object on the other side of a connection: Twisted's
+/// `RemoteReference`. Cheap to clone, `Send + Sync`, usable from any task.
+///
+/// Each reference token the peer sent is one `RemoteReference` (clones
+/// share it); when the last clone is dropped, the peer is told (`decref`),
+/// exactly once. Sending it back to its owner delivers the owner's own
+/// object.
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use spread_broker::connect;
+/// use spread_jelly::Value;
+///
+/// let broker = connect("127.0.0.1:8800", Default::default()).await?;
+/// let root = broker.root_object().await?;
+/// let sum = root.call_remote("add", vec![Value::from(2), Value::from(3)]).await?;
+/// assert_eq!(sum, Value::from(5));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RemoteReference {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    link: Arc<Link>,
+    id: ObjectId,
+    /// Names (the root) are not reference counted.
+    counted: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.counted {
+            self.link.remote_refs.fetch_sub(1, Ordering::Relaxed);
+            // If the connection is gone there is nobody to tell.
+            let _ = self.link.tx.send(Command::Decref(self.id.clone()));
+        }
+    }
+}
+
+/// The class name under which a reference sits in a [`Value`]; it never
+/// reaches the wire (the broker sends `local` instead).
+const CLASS: &str = "twisted.spread.pb.RemoteReference";
+
+impl RemoteReference {
+    pub(crate) fn new(link: Arc<Link>, id: ObjectId, counted: bool) -> RemoteReference {
+        if counted {
+            link.remote_refs.fetch_add(1, Ordering::Relaxed);
+        }
+        RemoteReference {
+            inner: Arc::new(Inner { link, id, counted }),
+        }
+    }
+
+    pub(crate) fn root(link: Arc<Link>) -> RemoteReference {
+        RemoteReference::new(link, ObjectId::Name(Bytes::from_static(b"root")), false)
+    }
+
+    pub(crate) fn link_id(&self) -> u64 {
+        self.inner.link.id
+    }
+
+    pub(crate) fn object_id(&self) -> &ObjectId {
+        &self.inner.id
+    }
+
+    /// Calls `method` with positional arguments and waits for the answer.
+    pub async fn call_remote(&self, method: &str, args: Vec<Value>) -> Result<Value, CallError> {
+        self.call_remote_kw(method, args, Dict::new()).await
+    }
+
+    /// Calls `method` with positional and keyword arguments.
+    pub async fn call_remote_kw(
+        &self,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Dict,
+    ) -> Result<Value, CallError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(method, args, kwargs, Some(reply))?;
+        answer.await.map_err(|_| CallError::ConnectionLost)?
+    }
+
+    /// Calls `method` without asking for an answer (Twisted's
+    /// `pbanswer=False`): the peer sends nothing back, not even an error.
+    pub fn call_remote_no_answer(&self, method: &str, args: Vec<Value>) -> Result<(), CallError> {
+        self.send(method, args, Dict::new(), None)
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Dict,
+        reply: Option<oneshot::Sender<Result<Value, CallError>>>,
+    ) -> Result<(), CallError> {
+        if self.inner.link.is_closed() {
+            return Err(CallError::DeadReference);
+        }
+        let command = Command::Call {
+            target: self.inner.id.clone(),
+            method: method.to_owned(),
+            args,
+            kwargs,
+            reply,
+        };
+        self.inner
+            .link
+            .tx
+            .send(command)
+            .map_err(|_| CallError::DeadReference)
+    }
+
+    /// The connection this reference belongs to.
+    pub fn broker(&self) -> Broker {
+        Broker::from_link(self.inner.link.clone())
+    }
+
+    /// Whether two references name the same remote object.
+    pub fn is_same_object(&self, other: &RemoteReference) -> bool {
+        self.inner.link.id == other.inner.link.id && self.inner.id == other.inner.id
+    }
+
+    /// The value that sends this reference (back to its owner).
+    pub fn into_value(self) -> Value {
+        Value::Object(Object::receive_only(CLASS, self))
+    }
+
+    /// The reference a value holds, if it holds one.
+    pub fn from_value(value: &Value) -> Option<&RemoteReference> {
+        match value {
+            Value::Object(o) => o.downcast_ref::<RemoteReference>(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for RemoteReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RemoteReference({:?} on connection {})",
+            self.inner.id, self.inner.link.id
+        )
+    }
+}

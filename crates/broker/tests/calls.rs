@@ -1,0 +1,197 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use spread_broker::{Broker, BrokerOptions, CallError, RemoteReference};
+use spread_flavors::{LocalReferenceable, Referenceable};
+use spread_jelly::Value;
+
+use crate::support::{Pinged, pair};
+
+fn assert_handles_are_shareable<T: Send + Sync + Clone + 'static>() {}
+
+#[test]
+fn handles_are_send_sync_clone() {
+    assert_handles_are_shareable::<Broker>();
+    assert_handles_are_shareable::<RemoteReference>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_calls_are_answered_by_request_id() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    // Later calls sleep less, so answers arrive in reverse order.
+    let calls: Vec<_> = (0..40u64)
+        .map(|i| {
+            let root = root.clone();
+            tokio::spawn(async move {
+                (
+                    i,
+                    root.call_remote("sleepy", vec![Value::from(80 - 2 * i)])
+                        .await,
+                )
+            })
+        })
+        .collect();
+    for call in calls {
+        let (i, answer) = call.await.unwrap();
+        assert_eq!(answer.unwrap(), Value::from(80 - 2 * i));
+    }
+}
+
+#[tokio::test]
+async fn remote_errors_arrive_typed() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    match root.call_remote("fail", vec![]).await {
+        Err(CallError::Remote(e)) => {
+            assert_eq!(
+                (e.remote_type.as_str(), e.value.as_str()),
+                ("builtins.ValueError", "boom")
+            );
+            assert!(e.is("builtins.Exception"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match root.call_remote("nope", vec![]).await {
+        Err(CallError::Remote(e)) => {
+            assert_eq!(e.remote_type, "twisted.spread.flavors.NoSuchMethod")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn references_travel_both_ways_and_are_released() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    let pinged: Arc<dyn Referenceable> = Arc::new(Pinged);
+    let mine = LocalReferenceable::new(pinged.clone()).into_value();
+
+    // The server calls our object back.
+    assert_eq!(
+        root.call_remote("callBack", vec![mine.clone()])
+            .await
+            .unwrap(),
+        Value::from("pong")
+    );
+    // Sent back to us, it is our own object.
+    let back = root.call_remote("echo", vec![mine.clone()]).await.unwrap();
+    assert!(Arc::ptr_eq(
+        LocalReferenceable::from_value(&back).unwrap().object(),
+        &pinged
+    ));
+
+    // A child on the server: one reference here, one object there.
+    let child = root.call_remote("child", vec![]).await.unwrap();
+    assert_eq!(p.client.remote_reference_count(), 1);
+    assert_eq!(p.server.local_object_count(), 1);
+    let child_ref = RemoteReference::from_value(&child).unwrap().clone();
+    assert_eq!(
+        child_ref
+            .call_remote("echo", vec![Value::from(1)])
+            .await
+            .unwrap(),
+        Value::from(1)
+    );
+    drop((child, child_ref));
+    assert_eq!(p.client.remote_reference_count(), 0);
+    eventually(|| p.server.local_object_count() == 0 && p.client.local_object_count() == 0).await;
+    assert_eq!(p.server.remote_reference_count(), 0);
+}
+
+#[tokio::test]
+async fn a_reference_cannot_be_forwarded_to_another_connection() {
+    let first = pair(BrokerOptions::default(), BrokerOptions::default());
+    let second = pair(BrokerOptions::default(), BrokerOptions::default());
+    let child = first
+        .client
+        .root_object()
+        .await
+        .unwrap()
+        .call_remote("child", vec![])
+        .await
+        .unwrap();
+    let other_root = second.client.root_object().await.unwrap();
+    match other_root.call_remote("echo", vec![child]).await {
+        Err(CallError::Jelly(e)) => {
+            assert!(e.to_string().contains("connection it came from"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing was sent; the connection still works.
+    assert_eq!(
+        other_root
+            .call_remote("echo", vec![Value::from(2)])
+            .await
+            .unwrap(),
+        Value::from(2)
+    );
+}
+
+#[tokio::test]
+async fn too_many_calls_in_flight_fail_at_once() {
+    let p = pair(
+        BrokerOptions::default().with_max_calls_in_flight(2),
+        BrokerOptions::default(),
+    );
+    let root = p.client.root_object().await.unwrap();
+    let _a = tokio::spawn({
+        let root = root.clone();
+        async move { root.call_remote("hang", vec![]).await }
+    });
+    let _b = tokio::spawn({
+        let root = root.clone();
+        async move { root.call_remote("hang", vec![]).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(matches!(
+        root.call_remote("echo", vec![]).await,
+        Err(CallError::TooManyCalls { limit: 2 })
+    ));
+}
+
+#[tokio::test]
+async fn a_lost_connection_fails_every_pending_call_and_runs_callbacks() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    p.client.notify_on_disconnect(move || {
+        let _ = tx.send(());
+    });
+    let pending: Vec<_> = (0..5)
+        .map(|_| {
+            let root = root.clone();
+            tokio::spawn(async move { root.call_remote("hang", vec![]).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    p.server.close();
+    for call in pending {
+        let result = tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("a call hung")
+            .unwrap();
+        assert!(
+            matches!(result, Err(CallError::ConnectionLost)),
+            "{result:?}"
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(5), rx)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        root.call_remote("echo", vec![]).await,
+        Err(CallError::DeadReference)
+    ));
+}
+
+async fn eventually(mut condition: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached in 5 s");
+}

@@ -1,0 +1,173 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use spread_banana::{Dialect, Sexp, encode_to_vec};
+use spread_broker::{Broker, BrokerOptions, ProtocolError, Role};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+use crate::support::TestRoot;
+
+/// A Rust server and a raw peer that has chosen the pb dialect.
+async fn server(
+    options: BrokerOptions,
+) -> (
+    DuplexStream,
+    tokio::task::JoinHandle<Result<(), ProtocolError>>,
+) {
+    let (mut raw, theirs) = tokio::io::duplex(1 << 20);
+    let (_broker, driver) = Broker::new(
+        theirs,
+        Role::Server,
+        options.with_root(Arc::new(TestRoot::default())),
+    );
+    let task = tokio::spawn(driver);
+    let mut offer = [0u8; 12];
+    raw.read_exact(&mut offer).await.unwrap();
+    assert_eq!(offer, *b"\x02\x80\x02\x82pb\x04\x82none");
+    raw.write_all(b"\x02\x82pb").await.unwrap();
+    let mut version = [0u8; 6];
+    raw.read_exact(&mut version).await.unwrap();
+    assert_eq!(version, [0x02, 0x80, 0x13, 0x87, 0x06, 0x81]);
+    (raw, task)
+}
+
+fn frame(items: Vec<Sexp>) -> Vec<u8> {
+    encode_to_vec(&Sexp::List(items), Dialect::Pb).unwrap()
+}
+
+/// Sends `bytes` and expects the broker to close with a reason.
+async fn closes(bytes: &[u8], options: BrokerOptions) -> ProtocolError {
+    let (mut raw, task) = server(options).await;
+    raw.write_all(bytes).await.unwrap();
+    let reason = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the broker did not close")
+        .unwrap();
+    let mut rest = Vec::new();
+    // The peer sees EOF, as Twisted's peers do.
+    tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut rest))
+        .await
+        .unwrap()
+        .unwrap();
+    reason.expect_err("the broker closed without a reason")
+}
+
+#[tokio::test]
+async fn violations_close_the_connection_with_a_reason() {
+    let default = BrokerOptions::default;
+    type Expect = fn(&ProtocolError) -> bool;
+    let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
+        ("non-list frame", vec![0x01, 0x81], |e| {
+            matches!(e, ProtocolError::Frame(_))
+        }),
+        (
+            "unknown command",
+            frame(vec![Sexp::from("bogus"), Sexp::from(1)]),
+            |e| matches!(e, ProtocolError::Frame(_)),
+        ),
+        (
+            "wrong version",
+            frame(vec![Sexp::from("version"), Sexp::from(5)]),
+            |e| matches!(e, ProtocolError::Version(_)),
+        ),
+        (
+            "unknown decref",
+            frame(vec![Sexp::from("decref"), Sexp::from(4242)]),
+            |e| matches!(e, ProtocolError::Unknown { .. }),
+        ),
+        (
+            "unknown answer",
+            frame(vec![Sexp::from("answer"), Sexp::from(777), Sexp::from(1)]),
+            |e| matches!(e, ProtocolError::Unknown { .. }),
+        ),
+        ("bad type byte", vec![0x88], |e| {
+            matches!(e, ProtocolError::Banana(_))
+        }),
+        (
+            "huge string header",
+            vec![0x01, 0x00, 0x00, 0x01, 0x82],
+            |e| matches!(e, ProtocolError::Banana(_)),
+        ),
+        ("65-byte prefix", vec![0x7f; 65], |e| {
+            matches!(e, ProtocolError::Banana(_))
+        }),
+    ];
+    for (name, bytes, expected) in cases {
+        let reason = closes(&bytes, default()).await;
+        assert!(expected(&reason), "{name}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_dialect_choice_closes_without_a_word() {
+    let (mut raw, theirs) = tokio::io::duplex(4096);
+    let (_broker, driver) = Broker::new(theirs, Role::Server, BrokerOptions::default());
+    let task = tokio::spawn(driver);
+    let mut offer = [0u8; 12];
+    raw.read_exact(&mut offer).await.unwrap();
+    raw.write_all(b"\x03\x82foo").await.unwrap();
+    let reason = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(reason, Err(ProtocolError::Dialect(_))),
+        "{reason:?}"
+    );
+    let mut rest = Vec::new();
+    raw.read_to_end(&mut rest).await.unwrap();
+    assert!(
+        rest.is_empty(),
+        "the broker answered a bad choice: {rest:?}"
+    );
+}
+
+#[tokio::test]
+async fn too_many_incoming_calls_close_the_connection() {
+    let call = |id: i64| {
+        frame(vec![
+            Sexp::from("message"),
+            Sexp::from(id),
+            Sexp::from("root"),
+            Sexp::from("hang"),
+            Sexp::from(1),
+            Sexp::list([Sexp::from("tuple")]),
+            Sexp::list([Sexp::from("dictionary")]),
+        ])
+    };
+    let mut bytes = call(1);
+    bytes.extend(call(2));
+    bytes.extend(call(3));
+    let reason = closes(&bytes, BrokerOptions::default().with_max_incoming_calls(2)).await;
+    assert!(matches!(reason, ProtocolError::Limit(_)), "{reason}");
+}
+
+#[tokio::test]
+async fn an_unknown_object_gets_an_error_reply_and_the_connection_stays() {
+    let (mut raw, task) = server(BrokerOptions::default()).await;
+    let message = frame(vec![
+        Sexp::from("message"),
+        Sexp::from(1),
+        Sexp::from(99),
+        Sexp::from("echo"),
+        Sexp::from(1),
+        Sexp::list([Sexp::from("tuple")]),
+        Sexp::list([Sexp::from("dictionary")]),
+    ]);
+    raw.write_all(&message).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), raw.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let reply = spread_banana::decode_all(&buf[..n], Dialect::Pb, Default::default()).unwrap();
+    let items = reply[0].as_list().unwrap();
+    assert_eq!(items[0], Sexp::from("error"));
+    assert_eq!(items[1], Sexp::from(1));
+    let text = format!("{:?}", items[2]);
+    assert!(
+        text.contains("Invalid Object ID") && text.contains("twisted.spread.pb.Error"),
+        "{text}"
+    );
+    assert!(!task.is_finished());
+}

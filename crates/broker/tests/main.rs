@@ -1,0 +1,11 @@
+//! spread-broker's integration tests, one binary. Two brokers talk over an
+//! in-memory pipe, or a test plays a hostile peer byte by byte.
+
+// Shared fixtures: a test root object and connected pairs.
+mod support;
+
+// Calls, pipelining, references and errors between two Rust brokers.
+mod calls;
+
+// A misbehaving peer: every violation closes the connection, with a reason.
+mod hostile;

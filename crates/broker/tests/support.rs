@@ -1,0 +1,77 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use spread_broker::{Broker, BrokerOptions, Role};
+use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+use spread_jelly::Value;
+
+/// A root with the methods the tests call.
+#[derive(Default)]
+pub(crate) struct TestRoot {
+    pub(crate) calls: AtomicUsize,
+}
+
+impl Referenceable for TestRoot {
+    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            match call.method.as_str() {
+                "echo" => Ok(call.arg(0)?.clone()),
+                // Answers after `ms` milliseconds, so answers come out of order.
+                "sleepy" => {
+                    let ms = call.arg_as::<u64>(0)?;
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    Ok(Value::from(ms))
+                }
+                "fail" => Err(RemoteError::value_error("boom")),
+                "hang" => std::future::pending().await,
+                "callBack" => {
+                    let target = spread_broker::RemoteReference::from_value(call.arg(0)?)
+                        .ok_or_else(|| RemoteError::type_error("expected a reference"))?
+                        .clone();
+                    target
+                        .call_remote("ping", vec![])
+                        .await
+                        .map_err(|e| RemoteError::value_error(e.to_string()))
+                }
+                "child" => Ok(LocalReferenceable::new(Arc::new(TestRoot::default())).into_value()),
+                _ => Err(RemoteError::no_such_method(&call.method)),
+            }
+        })
+    }
+}
+
+/// A local object the peer calls back.
+pub(crate) struct Pinged;
+
+impl Referenceable for Pinged {
+    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+        Box::pin(async move {
+            match call.method.as_str() {
+                "ping" => Ok(Value::from("pong")),
+                _ => Err(RemoteError::no_such_method(&call.method)),
+            }
+        })
+    }
+}
+
+pub(crate) struct Pair {
+    pub(crate) client: Broker,
+    pub(crate) server: Broker,
+}
+
+/// A client and a server broker over an in-memory pipe; the server's root
+/// is a [`TestRoot`].
+pub(crate) fn pair(client: BrokerOptions, server: BrokerOptions) -> Pair {
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    let (server, server_driver) = Broker::new(
+        b,
+        Role::Server,
+        server.with_root(Arc::new(TestRoot::default())),
+    );
+    let (client, client_driver) = Broker::new(a, Role::Client, client);
+    tokio::spawn(client_driver);
+    tokio::spawn(server_driver);
+    Pair { client, server }
+}

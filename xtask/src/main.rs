@@ -144,6 +144,8 @@ fn peer_selfcheck() -> Result<()> {
 /// here, once, with the venv's Twisted).
 fn interop_tests() -> Result<()> {
     let python = venv::python()?;
+    // The echo examples are run by the tests, against Twisted's peers.
+    cargo(&["build", "-p", "spread-examples", "--examples", "--locked"])?;
     // Only the integration binary: the crate has no unit or doc tests, and
     // an empty run would be the last test summary CI prints.
     let mut cmd = process::cargo_cmd(&["test", "-p", "spread-interop", "--test", "it", "--locked"]);

@@ -5,4 +5,5 @@
 //! it installs in `target/interop-venv`.
 
 pub mod peer;
+pub mod scenario;
 pub mod typed;

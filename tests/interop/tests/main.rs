@@ -8,3 +8,6 @@ mod through_twisted;
 
 // The same accept-or-refuse decisions as Twisted's PB security.
 mod security;
+
+// The broker against Twisted's PB, both ways.
+mod broker;

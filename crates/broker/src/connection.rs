@@ -279,6 +279,7 @@ where
     // Calls made before the handshake finished wait here, in order.
     let mut early: Vec<Command> = Vec::new();
     let mut closing = false;
+    let max_output = core.max_output();
     let result = loop {
         for event in core.take_events() {
             match event {
@@ -315,11 +316,27 @@ where
         if closing && output.is_empty() {
             break Ok(());
         }
+        // A peer that sends calls but never reads the answers would make
+        // this buffer grow without end.
+        if output.len() > max_output {
+            break Err(ProtocolError::Limit(format!(
+                "more than {max_output} bytes waiting for the peer to read them"
+            )));
+        }
         tokio::select! {
             read = reader.read_buf(&mut input), if !closing => match read {
                 Ok(0) => break Ok(()),
                 Ok(_) => {
                     if let Err(e) = core.receive(&mut input) {
+                        // A call whose answer could not be read gets that
+                        // error, not just "connection lost".
+                        for event in core.take_events() {
+                            if let Event::Reply { request, result } = event
+                                && let Some(reply) = pending.remove(&request)
+                            {
+                                let _ = reply.send(result);
+                            }
+                        }
                         break Err(e);
                     }
                 }

@@ -109,6 +109,9 @@ pub struct BrokerOptions {
     /// Calls from the peer being served at once; more closes the connection,
     /// so a peer cannot pile up unbounded work.
     pub max_incoming_calls: usize,
+    /// Bytes written but not yet read by the peer; past this the peer is
+    /// not keeping up (or not reading at all) and is disconnected.
+    pub max_output_buffer: usize,
     /// Send tracebacks with errors (Twisted's `unsafeTracebacks`).
     pub unsafe_tracebacks: bool,
 }
@@ -122,6 +125,7 @@ impl Default for BrokerOptions {
             max_local_objects: 1024,
             max_calls_in_flight: 4096,
             max_incoming_calls: 1024,
+            max_output_buffer: 64 << 20,
             unsafe_tracebacks: false,
         }
     }
@@ -170,6 +174,13 @@ impl BrokerOptions {
         self
     }
 
+    /// Sets the limit on bytes waiting for the peer to read them.
+    #[must_use]
+    pub fn with_max_output_buffer(mut self, bytes: usize) -> BrokerOptions {
+        self.max_output_buffer = bytes;
+        self
+    }
+
     /// Sends tracebacks with errors.
     #[must_use]
     pub fn with_unsafe_tracebacks(mut self, on: bool) -> BrokerOptions {
@@ -187,6 +198,7 @@ impl fmt::Debug for BrokerOptions {
             .field("max_local_objects", &self.max_local_objects)
             .field("max_calls_in_flight", &self.max_calls_in_flight)
             .field("max_incoming_calls", &self.max_incoming_calls)
+            .field("max_output_buffer", &self.max_output_buffer)
             .field("unsafe_tracebacks", &self.unsafe_tracebacks)
             .finish()
     }

@@ -158,6 +158,11 @@ impl Core {
         core
     }
 
+    /// How many written bytes may wait for the peer to read them.
+    pub(crate) fn max_output(&self) -> usize {
+        self.options.max_output_buffer
+    }
+
     pub(crate) fn is_ready(&self) -> bool {
         self.phase == Phase::Ready
     }
@@ -630,7 +635,9 @@ impl PbInvoker<'_> {
         let luid = match core.luid_of.get(&local.addr()) {
             Some(luid) => *luid,
             None => {
-                if core.locals.len() > core.options.max_local_objects {
+                // Counted without the root, as Twisted's limit works out
+                // for a broker that has one.
+                if core.luid_of.len() >= core.options.max_local_objects {
                     return Err(JellyError::custom("Maximum PB reference count exceeded."));
                 }
                 let luid = core.next_luid;

@@ -195,3 +195,52 @@ async fn eventually(mut condition: impl FnMut() -> bool) {
     }
     panic!("condition not reached in 5 s");
 }
+
+/// Tracebacks travel only where the serving side opts in, as with Twisted's
+/// `unsafeTracebacks`.
+#[tokio::test]
+async fn tracebacks_are_sent_only_when_the_server_opts_in() {
+    for unsafe_tracebacks in [false, true] {
+        let p = pair(
+            BrokerOptions::default(),
+            BrokerOptions::default().with_unsafe_tracebacks(unsafe_tracebacks),
+        );
+        let root = p.client.root_object().await.unwrap();
+        match root.call_remote("failWithTraceback", vec![]).await {
+            Err(CallError::Remote(e)) => {
+                assert_eq!(e.traceback.is_some(), unsafe_tracebacks, "{e:?}");
+                if let Some(tb) = e.traceback {
+                    assert!(tb.contains("in failWithTraceback"));
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// Twisted's MAX_BROKER_REFS: past the limit, new local objects are refused
+/// with an error reply, and the table stays bounded.
+#[tokio::test]
+async fn the_local_object_table_is_bounded() {
+    let p = pair(
+        BrokerOptions::default(),
+        BrokerOptions::default().with_max_local_objects(3),
+    );
+    let root = p.client.root_object().await.unwrap();
+    let mut children = Vec::new();
+    for _ in 0..3 {
+        children.push(root.call_remote("child", vec![]).await.unwrap());
+    }
+    match root.call_remote("child", vec![]).await {
+        Err(CallError::Remote(e)) => assert!(
+            e.value.contains("Maximum PB reference count exceeded"),
+            "{e:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.server.local_object_count(), 3);
+    // Released references make room again.
+    children.clear();
+    eventually(|| p.server.local_object_count() == 0).await;
+    assert!(root.call_remote("child", vec![]).await.is_ok());
+}

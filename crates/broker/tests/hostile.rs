@@ -171,3 +171,45 @@ async fn an_unknown_object_gets_an_error_reply_and_the_connection_stays() {
     );
     assert!(!task.is_finished());
 }
+
+/// A peer that sends calls and never reads the answers is disconnected once
+/// the answers waiting for it pass the limit.
+#[tokio::test]
+async fn a_peer_that_never_reads_is_disconnected() {
+    let (mut raw, theirs) = tokio::io::duplex(4096);
+    let options = BrokerOptions::default().with_max_output_buffer(64 * 1024);
+    let (_broker, driver) = Broker::new(
+        theirs,
+        Role::Server,
+        options.with_root(Arc::new(TestRoot::default())),
+    );
+    let task = tokio::spawn(driver);
+    raw.write_all(b"\x02\x82pb").await.unwrap();
+    let big = Sexp::from(vec![b'x'; 16 * 1024]);
+    let mut request = 1;
+    let reason = loop {
+        let message = frame(vec![
+            Sexp::from("message"),
+            Sexp::from(request),
+            Sexp::from("root"),
+            Sexp::from("echo"),
+            Sexp::from(1),
+            Sexp::list([Sexp::from("tuple"), big.clone()]),
+            Sexp::list([Sexp::from("dictionary")]),
+        ]);
+        request += 1;
+        assert!(request < 1000, "never disconnected");
+        // Bounded: the write stalls once the pipe is full, and the broker's
+        // answers pile up on its side.
+        match tokio::time::timeout(Duration::from_millis(500), raw.write_all(&message)).await {
+            Ok(Ok(())) => continue,
+            _ => {
+                break tokio::time::timeout(Duration::from_secs(5), task)
+                    .await
+                    .expect("did not close")
+                    .unwrap();
+            }
+        }
+    };
+    assert!(matches!(reason, Err(ProtocolError::Limit(_))), "{reason:?}");
+}

@@ -25,6 +25,12 @@ impl Referenceable for TestRoot {
                     Ok(Value::from(ms))
                 }
                 "fail" => Err(RemoteError::value_error("boom")),
+                "failWithTraceback" => {
+                    let mut e = RemoteError::value_error("boom");
+                    e.traceback =
+                        Some("Traceback (most recent call last):\n  in failWithTraceback\n".into());
+                    Err(e)
+                }
                 "hang" => std::future::pending().await,
                 "callBack" => {
                     let target = spread_broker::RemoteReference::from_value(call.arg(0)?)

@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, BytesMut};
 use spread_flavors::{Referenceable, RemoteError};
@@ -294,16 +295,29 @@ where
                     target,
                     call,
                 } => {
-                    let tx = link.tx.clone();
-                    tokio::spawn(async move {
-                        // The call (and the references in its arguments)
-                        // lives until its answer is queued, so that our
-                        // decrefs can never overtake the answer.
-                        let mut running = target.remote_message(call);
-                        let result = (&mut running).await;
-                        let _ = tx.send(Command::Answer { request, result });
-                        drop(running);
-                    });
+                    // Started here, in the order the calls arrived, as
+                    // Twisted starts them; only their completions interleave.
+                    // The call (and the references in its arguments) lives
+                    // until its answer is queued, so that our decrefs can
+                    // never overtake the answer.
+                    let mut running = target.remote_message(call);
+                    let mut first = Context::from_waker(Waker::noop());
+                    match running.as_mut().poll(&mut first) {
+                        Poll::Ready(result) => {
+                            core.answer(request, result);
+                            drop(running);
+                        }
+                        Poll::Pending => {
+                            let tx = link.tx.clone();
+                            // The spawned task polls again at once, with its
+                            // own waker, which replaces the no-op one.
+                            tokio::spawn(async move {
+                                let result = (&mut running).await;
+                                let _ = tx.send(Command::Answer { request, result });
+                                drop(running);
+                            });
+                        }
+                    }
                 }
                 Event::Reply { request, result } => {
                     if let Some(reply) = pending.remove(&request) {

@@ -244,3 +244,17 @@ async fn the_local_object_table_is_bounded() {
     eventually(|| p.server.local_object_count() == 0).await;
     assert!(root.call_remote("child", vec![]).await.is_ok());
 }
+
+/// Calls start in the order they arrive, as in Twisted: fire-and-forget
+/// calls followed by a question see every one of them, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_start_in_arrival_order() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    for i in 0..50 {
+        root.call_remote_no_answer("record", vec![Value::from(i)])
+            .unwrap();
+    }
+    let recorded = root.call_remote("recorded", vec![]).await.unwrap();
+    assert_eq!(recorded, Value::List((0..50).map(Value::from).collect()));
+}

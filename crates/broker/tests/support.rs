@@ -10,6 +10,7 @@ use spread_jelly::Value;
 #[derive(Default)]
 pub(crate) struct TestRoot {
     pub(crate) calls: AtomicUsize,
+    records: std::sync::Mutex<Vec<Value>>,
 }
 
 impl Referenceable for TestRoot {
@@ -24,6 +25,11 @@ impl Referenceable for TestRoot {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                     Ok(Value::from(ms))
                 }
+                "record" => {
+                    self.records.lock().unwrap().push(call.arg(0)?.clone());
+                    Ok(Value::None)
+                }
+                "recorded" => Ok(Value::List(self.records.lock().unwrap().clone())),
                 "fail" => Err(RemoteError::value_error("boom")),
                 "failWithTraceback" => {
                     let mut e = RemoteError::value_error("boom");

@@ -4,14 +4,17 @@
 //!
 //! `cargo run -p spread-examples --example echo_server -- 8800`
 
+mod common;
+
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
-use spread::{BoxFuture, BrokerOptions, Call, Referenceable, RemoteError, Value, serve};
-use tokio::sync::Notify;
+use anyhow::Result;
+use spread::{BoxFuture, BrokerOptions, Call, Referenceable, RemoteError, Value};
+
+use crate::common::Shutdown;
 
 struct Echo {
-    shutdown: Arc<Notify>,
+    shutdown: Shutdown,
 }
 
 impl Referenceable for Echo {
@@ -25,13 +28,7 @@ impl Referenceable for Echo {
                     other => format!("{other:?}"),
                 })),
                 "shutdown" => {
-                    // Stop a moment later, so that this answer is queued
-                    // before the connections close (and closing flushes it).
-                    let shutdown = self.shutdown.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        shutdown.notify_one();
-                    });
+                    self.shutdown.request();
                     Ok(Value::None)
                 }
                 _ => Err(RemoteError::no_such_method(&call.method)),
@@ -65,23 +62,11 @@ fn add(a: &Value, b: &Value) -> Result<Value, RemoteError> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let port: u16 = std::env::args()
-        .nth(1)
-        .map_or(Ok(8800), |p| p.parse())
-        .context("PORT must be a number")?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let addr = listener.local_addr()?;
-    let shutdown = Arc::new(Notify::new());
+    common::init_logging();
+    let (port, _) = common::port_and_flag("")?;
+    let shutdown = Shutdown::default();
     let root = Arc::new(Echo {
         shutdown: shutdown.clone(),
     });
-    let server = serve(listener, BrokerOptions::default().with_root(root));
-    println!("listening on {addr}");
-    shutdown.notified().await;
-    server.shutdown().await;
-    Ok(())
+    common::serve_until(port, BrokerOptions::default(), root, shutdown).await
 }

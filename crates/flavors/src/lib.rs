@@ -2,10 +2,15 @@
 //! Twisted PB's flavors: the kinds of object that cross a PB connection
 //! (`twisted/spread/flavors.py`).
 //!
-//! So far: [`Referenceable`], an object whose methods the peer can call; it
-//! travels by reference, and the peer holds a `RemoteReference` to it.
-//! [`RemoteError`] is the error a remote method gives, which travels as
-//! Twisted's `CopyableFailure`. Copyable and Cacheable come next.
+//! - [`Referenceable`]: an object whose methods the peer can call; it
+//!   travels by reference, and the peer holds a `RemoteReference` to it.
+//! - [`Copyable`] and [`RemoteCopy`]: objects that travel by copy, as a
+//!   class name and a state; the receiver registers which local type each
+//!   class name becomes ([`allow_remote_copy`]).
+//! - [`RemoteError`]: the error a remote method gives, which travels as
+//!   Twisted's `CopyableFailure`.
+//!
+//! Cacheable and RemoteCache come next.
 //!
 //! # Where it sits
 //!
@@ -42,9 +47,11 @@
 //!
 //! None.
 
+mod copyable;
 mod error;
 mod referenceable;
 
 // The public interface is:
+pub use crate::copyable::{Copyable, RemoteCopy, allow_copy, allow_remote_copy, copy};
 pub use crate::error::RemoteError;
 pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable};

@@ -64,7 +64,7 @@ type Erased = dyn Any + Send + Sync;
 /// The two things an object must do without knowing its type, recorded as
 /// function pointers while the type is still known.
 type DebugFn = fn(&Erased, &mut fmt::Formatter<'_>) -> fmt::Result;
-type StateFn = fn(&Erased) -> Result<Value, Error>;
+type StateFn = Box<dyn Fn(&Erased) -> Result<Value, Error> + Send + Sync>;
 
 struct Inner {
     class: String,
@@ -80,21 +80,47 @@ fn debug_of<T: fmt::Debug + 'static>(v: &Erased, f: &mut fmt::Formatter<'_>) -> 
     }
 }
 
-fn state_of<T: Jellyable>(v: &Erased) -> Result<Value, Error> {
-    v.downcast_ref::<T>()
-        .ok_or_else(|| Error::custom("object of an unexpected type"))?
-        .state_to_copy()
+/// The state function for a `T`, from a function of `&T`.
+fn state_fn<T: 'static>(
+    rule: impl Fn(&T) -> Result<Value, Error> + Send + Sync + 'static,
+) -> StateFn {
+    Box::new(move |v: &Erased| {
+        rule(
+            v.downcast_ref::<T>()
+                .ok_or_else(|| Error::custom("object of an unexpected type"))?,
+        )
+    })
 }
 
 impl Object {
     /// An object that is sent as `[class, value.state_to_copy()]`.
     pub fn new<T: Jellyable>(class: impl Into<String>, value: T) -> Object {
+        Object::with_copy_rule(class, value, T::state_to_copy)
+    }
+
+    /// An object sent as `[class, rule(&value)]`: a copy rule given as a
+    /// function, for types whose rule comes from another trait.
+    ///
+    /// ```
+    /// use spread_jelly::{Object, Value};
+    ///
+    /// #[derive(Debug)]
+    /// struct Pond(i64);
+    ///
+    /// let pond = Object::with_copy_rule("m.Pond", Pond(7), |p: &Pond| Ok(Value::from(p.0)));
+    /// assert_eq!(pond.state_to_copy().unwrap(), Value::from(7));
+    /// ```
+    pub fn with_copy_rule<T: fmt::Debug + Send + Sync + 'static>(
+        class: impl Into<String>,
+        value: T,
+        rule: impl Fn(&T) -> Result<Value, Error> + Send + Sync + 'static,
+    ) -> Object {
         Object {
             inner: Arc::new(Inner {
                 class: class.into(),
                 value: Box::new(value),
                 debug: debug_of::<T>,
-                state: Some(state_of::<T>),
+                state: Some(state_fn(rule)),
             }),
         }
     }
@@ -132,7 +158,7 @@ impl Object {
 
     /// The state to send, or [`ErrorKind::Unsendable`] without a copy rule.
     pub fn state_to_copy(&self) -> Result<Value, Error> {
-        match self.inner.state {
+        match &self.inner.state {
             Some(state) => state(&*self.inner.value),
             None => Err(ErrorKind::Unsendable {
                 class: self.inner.class.clone(),

@@ -16,6 +16,9 @@ pub use spread_security as security;
 pub use spread_broker::{
     Broker, BrokerOptions, CallError, RemoteReference, Server, connect, serve,
 };
-pub use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+pub use spread_flavors::{
+    BoxFuture, Call, Copyable, LocalReferenceable, Referenceable, RemoteCopy, RemoteError,
+    allow_copy, allow_remote_copy, copy,
+};
 pub use spread_jelly::{Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;

@@ -18,19 +18,10 @@ The program exits 0 after a shutdown() call, or 1 if nobody called it within
 
 import sys
 
-EXPECTED_TWISTED = "26.10.0"
-DEFAULT_PORT = 8800
-IDLE_LIMIT = 120.0
+import peers  # this directory is sys.path[0] when run as a script
 
-try:
-    import twisted
-except ImportError:
-    sys.exit("echo_server.py: Twisted is not importable; run this with target/interop-venv/bin/python")
-if twisted.__version__ != EXPECTED_TWISTED:
-    sys.exit(f"echo_server.py: need Twisted {EXPECTED_TWISTED}, found {twisted.__version__}")
+peers.require_twisted("echo_server.py")
 
-from twisted.internet import reactor  # noqa: E402
-from twisted.python import log  # noqa: E402
 from twisted.spread import pb  # noqa: E402
 
 
@@ -46,29 +37,13 @@ class EchoRoot(pb.Root):
 
     def remote_shutdown(self):
         # Answer first; the answer is written before the reactor stops.
-        status["code"] = 0
-        reactor.callLater(0.1, reactor.stop)
+        peers.shutdown_soon()
         return None
 
 
-status = {"code": 1}
-
-
-def give_up():
-    sys.stderr.write(f"echo_server.py: no shutdown() within {IDLE_LIMIT:.0f} s, exiting\n")
-    status["code"] = 1
-    reactor.stop()
-
-
 def main(argv):
-    port = int(argv[1]) if len(argv) > 1 else DEFAULT_PORT
-    log.startLogging(sys.stderr, setStdout=False)
-    listening = reactor.listenTCP(port, pb.PBServerFactory(EchoRoot()), interface="127.0.0.1")
-    sys.stdout.write(f"listening on 127.0.0.1:{listening.getHost().port}\n")
-    sys.stdout.flush()
-    reactor.callLater(IDLE_LIMIT, give_up)
-    reactor.run()
-    return status["code"]
+    port, _ = peers.parse_args("echo_server.py", argv)
+    return peers.serve("echo_server.py", EchoRoot(), port)
 
 
 if __name__ == "__main__":

@@ -11,3 +11,6 @@ mod security;
 
 // The broker against Twisted's PB, both ways.
 mod broker;
+
+// The howto's Copyable examples, Rust and Twisted mixed.
+mod seed;

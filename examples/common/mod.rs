@@ -1,0 +1,62 @@
+//! What every example shares: arguments, logging, and a server that stops
+//! when its root is asked to.
+
+#![allow(dead_code, reason = "each example uses the part it needs")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use spread::{BrokerOptions, Referenceable, serve};
+use tokio::sync::Notify;
+
+/// The port (first argument, default 8800) and whether `flag` was given.
+pub(crate) fn port_and_flag(flag: &str) -> Result<(u16, bool)> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map_or(Ok(8800), |p| p.parse())
+        .context("PORT must be a number")?;
+    Ok((port, args.iter().any(|a| a == flag)))
+}
+
+/// Logs to stderr, filtered by `RUST_LOG`.
+pub(crate) fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Asks a server to stop, a moment after the current call's answer is
+/// queued (closing flushes it).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Shutdown(Arc<Notify>);
+
+impl Shutdown {
+    pub(crate) fn request(&self) {
+        let notify = self.0.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            notify.notify_one();
+        });
+    }
+}
+
+/// Serves `root` on 127.0.0.1:`port`, prints `listening on ADDR`, and
+/// returns when `shutdown` is requested, after closing every connection.
+pub(crate) async fn serve_until(
+    port: u16,
+    options: BrokerOptions,
+    root: Arc<dyn Referenceable>,
+    shutdown: Shutdown,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    let server = serve(listener, options.with_root(root));
+    println!("listening on {addr}");
+    shutdown.0.notified().await;
+    server.shutdown().await;
+    Ok(())
+}

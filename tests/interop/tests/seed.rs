@@ -1,0 +1,181 @@
+//! The howto's examples, Rust and Twisted mixed: every pair runs Rust →
+//! Rust, Rust → Twisted and Twisted → Rust, and both sides must print the
+//! howto's lines; a receiver that registered nothing refuses the pond with
+//! InsecureJelly, which the sender reports, both ways.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use spread_interop::peer::{python, workspace_root};
+
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    Rust,
+    Twisted,
+}
+
+fn command(side: Side, program: &str, python: &Path) -> Command {
+    match side {
+        Side::Rust => Command::new(workspace_root().join("target/debug/examples").join(program)),
+        Side::Twisted => {
+            let mut cmd = Command::new(python);
+            cmd.arg(
+                workspace_root()
+                    .join("tests/interop/python")
+                    .join(format!("{program}.py")),
+            );
+            cmd
+        }
+    }
+}
+
+/// Waits, a bounded time, for a child to exit; kills it otherwise.
+fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+struct Run {
+    sender_status: Option<i32>,
+    sender: String,
+    receiver: String,
+}
+
+/// Starts the receiver on a free port, runs the sender against it, and
+/// waits for the receiver to stop (the sender asks it to).
+fn run_pair(pair: &str, receiver: Side, sender: Side, unregistered: bool, python: &Path) -> Run {
+    let mut rx = command(receiver, &format!("{pair}_receiver"), python);
+    rx.arg("0").stdout(Stdio::piped()).stderr(Stdio::null());
+    if unregistered {
+        rx.arg("--unregistered");
+    }
+    let mut rx = rx.spawn().unwrap();
+    let mut rx_out = BufReader::new(rx.stdout.take().unwrap());
+    let mut first = String::new();
+    rx_out.read_line(&mut first).unwrap();
+    let port = first
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .unwrap_or_else(|| panic!("{pair} receiver said {first:?}"))
+        .to_owned();
+    let out = command(sender, &format!("{pair}_sender"), python)
+        .arg(&port)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let receiver_status = wait(&mut rx, Duration::from_secs(10));
+    assert!(
+        receiver_status.is_some(),
+        "the {pair} receiver did not stop after shutdown"
+    );
+    let mut rest = String::new();
+    rx_out.read_to_string(&mut rest).unwrap();
+    Run {
+        sender_status: out.status.code(),
+        sender: String::from_utf8_lossy(&out.stdout).into_owned(),
+        receiver: rest,
+    }
+}
+
+fn assert_lines(what: &str, output: &str, expected: &[&str]) {
+    let lines: Vec<&str> = output.lines().collect();
+    let mut at = 0;
+    for want in expected {
+        match lines[at..].iter().position(|l| l.starts_with(want)) {
+            Some(i) => at += i + 1,
+            None => panic!("{what}: expected a line starting {want:?} (in order) in:\n{output}"),
+        }
+    }
+}
+
+const SIDES: [(Side, Side); 3] = [
+    (Side::Rust, Side::Rust),
+    (Side::Rust, Side::Twisted),
+    (Side::Twisted, Side::Rust),
+];
+
+#[test]
+fn copy_pair() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    for (sender, receiver) in SIDES {
+        let what = format!("copy: {sender:?} sender, {receiver:?} receiver");
+        let run = run_pair("copy", receiver, sender, false, &python);
+        assert_eq!(run.sender_status, Some(0), "{what}:\n{}", run.sender);
+        assert_lines(
+            &what,
+            &run.sender,
+            &[
+                "7 frogs",
+                "copy_sender.CopyPond",
+                "pond arrived safe and sound",
+            ],
+        );
+        assert_lines(&what, &run.receiver, &[" got pond:", "7 frogs"]);
+    }
+}
+
+#[test]
+fn copy2_pair() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    for (sender, receiver) in SIDES {
+        let what = format!("copy2: {sender:?} sender, {receiver:?} receiver");
+        let run = run_pair("copy2", receiver, sender, false, &python);
+        assert_eq!(run.sender_status, Some(0), "{what}:\n{}", run.sender);
+        assert_lines(
+            &what,
+            &run.sender,
+            &["count 7", "pond arrived safe and sound"],
+        );
+        assert_lines(&what, &run.receiver, &[" got pond:", " count 7"]);
+    }
+}
+
+#[test]
+fn an_unregistered_pond_is_refused_with_insecure_jelly_both_ways() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    for (sender, receiver) in [(Side::Rust, Side::Twisted), (Side::Twisted, Side::Rust)] {
+        for pair in ["copy", "copy2"] {
+            let what =
+                format!("{pair}: {sender:?} sender, {receiver:?} receiver, nothing registered");
+            let run = run_pair(pair, receiver, sender, true, &python);
+            assert_eq!(run.sender_status, Some(2), "{what}:\n{}", run.sender);
+            assert_lines(
+                &what,
+                &run.sender,
+                &["error during takePond:", " InsecureJelly"],
+            );
+            assert!(
+                !run.receiver.contains("got pond"),
+                "{what}: the receiver built a pond:\n{}",
+                run.receiver
+            );
+        }
+    }
+}

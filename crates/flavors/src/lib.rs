@@ -9,8 +9,8 @@
 //!   class name becomes ([`allow_remote_copy`]).
 //! - [`RemoteError`]: the error a remote method gives, which travels as
 //!   Twisted's `CopyableFailure`.
-//!
-//! Cacheable and RemoteCache come next.
+//! - [`Cacheable`] and [`RemoteCache`]: objects whose copy on the peer is
+//!   kept up to date; the owner tells each [`Observer`] what changed.
 //!
 //! # Where it sits
 //!
@@ -47,11 +47,16 @@
 //!
 //! None.
 
+mod cacheable;
 mod copyable;
 mod error;
 mod referenceable;
 
 // The public interface is:
+pub use crate::cacheable::{
+    Cacheable, LocalCacheable, NewRemoteCache, Observer, ObserverLink, RemoteCache,
+    allow_remote_cache,
+};
 pub use crate::copyable::{Copyable, RemoteCopy, allow_copy, allow_remote_copy, copy};
 pub use crate::error::RemoteError;
 pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable};

@@ -48,10 +48,12 @@ pub trait Policy {
         Ok(())
     }
 
-    /// Unjellies a form whose tag is neither a Jelly type nor a class name,
-    /// such as PB's `remote` and `local` references (Twisted registers those
-    /// in its unjellyable registry). `rest` is the form after its tag.
-    /// `None` means "not mine": the tag is then an unknown type.
+    /// Unjellies a form Jelly does not know: a tag that is neither a Jelly
+    /// type nor a class name, such as PB's `remote` and `local` references
+    /// (Twisted registers those in its unjellyable registry), or a class name
+    /// whose form is not `[class, state]`, such as PB's first send of a
+    /// Cacheable. `rest` is the form after its tag. `None` means "not mine":
+    /// the form is then an unknown type or a malformed instance.
     fn unjelly_tag(&self, tag: &str, rest: &[Sexp]) -> Option<Result<Value, Error>> {
         let _ = (tag, rest);
         None

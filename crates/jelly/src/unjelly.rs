@@ -232,7 +232,14 @@ impl<P: Policy> Run<'_, P> {
 
     fn instance(&mut self, class: &str, rest: &[Sexp], depth: usize) -> Result<Value, Error> {
         let [state] = rest else {
-            return Err(malformed("instance", "[class, state]").within(class.to_owned()));
+            // Other forms under a class name belong to the policy if it
+            // knows them (PB's first send of a Cacheable is
+            // `[class, luid, state]`).
+            return self
+                .policy
+                .unjelly_tag(class, rest)
+                .unwrap_or_else(|| Err(malformed("instance", "[class, state]")))
+                .map_err(|e| e.within(class.to_owned()));
         };
         self.policy
             .allows_class(class)

@@ -32,6 +32,16 @@ pub(crate) enum Command {
         result: Result<Value, RemoteError>,
     },
     Decref(ObjectId),
+    /// An observer's call to the peer's cache of one of our Cacheables.
+    CacheCall {
+        luid: i64,
+        method: String,
+        args: Vec<Value>,
+        kwargs: Dict,
+        reply: oneshot::Sender<Result<Value, CallError>>,
+    },
+    /// One of our cache tokens was dropped.
+    Decache(i64),
     Close,
 }
 
@@ -50,6 +60,8 @@ pub(crate) struct Link {
     pub(crate) tx: mpsc::UnboundedSender<Command>,
     pub(crate) local_objects: AtomicUsize,
     pub(crate) remote_refs: AtomicUsize,
+    caches: AtomicUsize,
+    remote_caches: AtomicUsize,
     state: watch::Sender<State>,
     on_disconnect: Mutex<Vec<Callback>>,
 }
@@ -118,6 +130,8 @@ impl Broker {
             tx,
             local_objects: AtomicUsize::new(0),
             remote_refs: AtomicUsize::new(0),
+            caches: AtomicUsize::new(0),
+            remote_caches: AtomicUsize::new(0),
             state: watch::Sender::new(State::Connecting),
             on_disconnect: Mutex::new(Vec::new()),
         });
@@ -156,6 +170,17 @@ impl Broker {
     /// received token counts once, however often it was cloned).
     pub fn remote_reference_count(&self) -> usize {
         self.link.remote_refs.load(Ordering::Relaxed)
+    }
+
+    /// How many of this side's Cacheables the peer holds caches of.
+    pub fn cache_count(&self) -> usize {
+        self.link.caches.load(Ordering::Relaxed)
+    }
+
+    /// How many caches of the peer's objects this side holds (until the
+    /// owner says `uncache`).
+    pub fn remote_cache_count(&self) -> usize {
+        self.link.remote_caches.load(Ordering::Relaxed)
     }
 
     /// Runs `callback` once when the connection closes (at once if it has).
@@ -300,7 +325,7 @@ where
                     // The call (and the references in its arguments) lives
                     // until its answer is queued, so that our decrefs can
                     // never overtake the answer.
-                    let mut running = target.remote_message(call);
+                    let mut running = target.run(call);
                     let mut first = Context::from_waker(Waker::noop());
                     match running.as_mut().poll(&mut first) {
                         Poll::Ready(result) => {
@@ -327,6 +352,9 @@ where
             }
         }
         output.unsplit(core.take_output());
+        link.caches.store(core.cache_count(), Ordering::Relaxed);
+        link.remote_caches
+            .store(core.remote_cache_count(), Ordering::Relaxed);
         if closing && output.is_empty() {
             break Ok(());
         }
@@ -372,6 +400,11 @@ where
     };
     let _ = writer.shutdown().await;
     link.state.send_replace(State::Closed);
+    // Every observer of our Cacheables has stopped (Twisted calls
+    // stoppedObserving for each).
+    core.connection_lost();
+    link.caches.store(0, Ordering::Relaxed);
+    link.remote_caches.store(0, Ordering::Relaxed);
     // Every waiting call fails now: none may hang.
     for (_, reply) in pending.drain() {
         let _ = reply.send(Err(CallError::ConnectionLost));
@@ -420,6 +453,21 @@ fn handle(
         },
         Command::Answer { request, result } => core.answer(request, result),
         Command::Decref(id) => core.decref(&id),
+        Command::Decache(luid) => core.decache(luid),
+        Command::CacheCall {
+            luid,
+            method,
+            args,
+            kwargs,
+            reply,
+        } => match core.cache_call(luid, &method, args, kwargs) {
+            Ok(request) => {
+                pending.insert(request, reply);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        },
         Command::Close => *closing = true,
     }
 }

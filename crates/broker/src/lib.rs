@@ -65,6 +65,7 @@
 //!
 //! None.
 
+mod cache;
 mod codec;
 mod connection;
 mod error;
@@ -81,6 +82,7 @@ use spread_flavors::Referenceable;
 use spread_security::SecurityOptions;
 
 // The public interface is:
+pub use crate::cache::RemoteCacheRef;
 pub use crate::codec::{BananaCodec, CodecError};
 pub use crate::connection::{Broker, Server, connect, serve, serve_with};
 pub use crate::error::{CallError, ProtocolError};

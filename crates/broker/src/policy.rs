@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use spread_banana::Sexp;
-use spread_flavors::LocalReferenceable;
-use spread_jelly::{Error, Instance, Policy, Value};
+use spread_flavors::{LocalReferenceable, NewRemoteCache};
+use spread_jelly::{Error, Instance, Policy, Unjellier, Value};
 use spread_security::SecurityOptions;
 
 use crate::RemoteReference;
@@ -27,7 +27,7 @@ pub(crate) struct PbPolicy<'a> {
 
 impl Policy for PbPolicy<'_> {
     fn allows_type(&self, tag: &str) -> bool {
-        matches!(tag, "remote" | "local") || self.security.allows_type(tag)
+        matches!(tag, "remote" | "local" | "cached" | "lcache") || self.security.allows_type(tag)
     }
 
     fn allows_class(&self, class: &str) -> Result<(), Error> {
@@ -38,6 +38,25 @@ impl Policy for PbPolicy<'_> {
     }
 
     fn unjelly_tag(&self, tag: &str, rest: &[Sexp]) -> Option<Result<Value, Error>> {
+        // The first send of a Cacheable: `[class, luid, state]`.
+        if tag.contains('.') {
+            let [Sexp::Int(luid), state] = rest else {
+                return None;
+            };
+            return Some(self.first_cache(tag, *luid, state));
+        }
+        match (tag, rest) {
+            ("cached", [Sexp::Int(luid)]) => return Some(self.core.cached(*luid)),
+            ("lcache", [Sexp::Int(luid)]) => {
+                return Some(self.core.local_cacheable(*luid).ok_or_else(|| {
+                    Error::custom(format!("a cache of {luid}, which this side does not hold"))
+                }));
+            }
+            ("cached" | "lcache", _) => {
+                return Some(Err(Error::custom(format!("malformed {tag}"))));
+            }
+            _ => {}
+        }
         let id = match rest {
             [Sexp::Int(luid)] => ObjectId::Luid(*luid),
             [Sexp::Bytes(name)] => ObjectId::Name(name.clone()),
@@ -63,6 +82,30 @@ impl Policy for PbPolicy<'_> {
     }
 
     fn unjelly_instance(&self, class: &str, state: Value) -> Result<Value, Error> {
+        self.instance(class, state)
+    }
+}
+
+impl PbPolicy<'_> {
+    /// A cache of the peer's object, built by the class registered for it.
+    fn first_cache(&self, class: &str, luid: i64, state: &Sexp) -> Result<Value, Error> {
+        self.allows_class(class)?;
+        // Its own jelly call: see the sending side in `proto`.
+        let state = Unjellier::new(self).unjelly(state)?;
+        match self.instance(class, state)? {
+            Value::Object(object) => match object.downcast_ref::<NewRemoteCache>() {
+                Some(new) => self.core.new_remote_cache(luid, new.clone()),
+                None => Err(Error::custom(format!(
+                    "{class} is registered as a copy, not a cache"
+                ))),
+            },
+            _ => Err(Error::custom(format!(
+                "{class} is registered as a copy, not a cache"
+            ))),
+        }
+    }
+
+    fn instance(&self, class: &str, state: Value) -> Result<Value, Error> {
         if class == COPYABLE_FAILURE || self.generic_instances {
             return Ok(Value::from(Instance::new(class, state)));
         }

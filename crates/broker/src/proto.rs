@@ -2,16 +2,21 @@
 //! events out. No sockets and no clock, so it can be driven by tests and
 //! fuzzers directly; `connection` drives it with tokio.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
 use spread_banana::{Dialect, Sexp};
-use spread_flavors::{Call, LocalReferenceable, Referenceable, RemoteError};
+use spread_flavors::{
+    BoxFuture, Call, LocalCacheable, LocalReferenceable, NewRemoteCache, Observer, Referenceable,
+    RemoteCache, RemoteError,
+};
 use spread_jelly::{Dict, Error as JellyError, Invoker, Object, Unjellier, Value, to_sexp_with};
 use tokio_util::codec::{Decoder as _, Encoder as _};
 
+use crate::cache::{BrokerObserver, RemoteCacheRef};
 use crate::codec::{BananaCodec, CodecError};
 use crate::connection::Link;
 use crate::failure;
@@ -68,6 +73,38 @@ pub(crate) struct Local {
     count: u64,
 }
 
+/// What a call from the peer runs on.
+pub(crate) enum Target {
+    /// A local object, through `message`.
+    Object(Arc<dyn Referenceable>),
+    /// A cache this side holds, through `cachemessage`.
+    Cache(Arc<dyn RemoteCache>),
+}
+
+impl Target {
+    pub(crate) fn run(self, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+        match self {
+            Target::Object(object) => object.remote_message(call),
+            Target::Cache(cache) => cache.observe_message(call),
+        }
+    }
+}
+
+/// A local Cacheable the peer holds a cache of.
+struct CacheEntry {
+    object: Arc<dyn spread_flavors::Cacheable>,
+    observer: Observer,
+    /// Cache tokens the peer holds.
+    count: u64,
+}
+
+/// What one jelly call took, to give back if the send fails.
+#[derive(Default)]
+pub(crate) struct Taken {
+    refs: Vec<i64>,
+    caches: Vec<i64>,
+}
+
 /// What the core asks its driver to do.
 pub(crate) enum Event {
     /// The handshake is done: calls may go out.
@@ -75,7 +112,7 @@ pub(crate) enum Event {
     /// Run a remote method and hand the result to [`Core::answer`].
     Call {
         request: Option<i64>,
-        target: Arc<dyn Referenceable>,
+        target: Target,
         call: Call,
     },
     /// The answer to one of our calls.
@@ -102,6 +139,13 @@ pub(crate) struct Core {
     /// that returns it, so `["local", luid]` can arrive after the `decref`;
     /// the object must still be found (Twisted's own client finds `None`).
     lingering: HashMap<i64, (Arc<dyn Referenceable>, i64)>,
+    /// Local Cacheables the peer holds caches of, by luid (the same counter
+    /// as references), and by identity.
+    caches: HashMap<i64, CacheEntry>,
+    cache_luid_of: HashMap<usize, i64>,
+    /// Caches this side holds of the peer's objects, until the peer says
+    /// `uncache`. Filled while unjellying, hence the cell.
+    remote_caches: RefCell<HashMap<i64, NewRemoteCache>>,
     serving: usize,
     options: Arc<BrokerOptions>,
     link: Arc<Link>,
@@ -131,6 +175,9 @@ impl Core {
             luid_of: HashMap::new(),
             outstanding: HashSet::new(),
             lingering: HashMap::new(),
+            caches: HashMap::new(),
+            cache_luid_of: HashMap::new(),
+            remote_caches: RefCell::new(HashMap::new()),
             serving: 0,
             options,
             link,
@@ -290,23 +337,24 @@ impl Core {
             (b"answer", [request, result]) => self.reply(request, Ok(result)),
             (b"error", [request, failure]) => self.reply(request, Err(failure)),
             (b"decref", [luid]) => self.peer_decref(luid),
-            (b"cachemessage", [request, cache, ..]) => {
-                // No caches are held yet: answer as Twisted does for an
-                // unknown cache id.
-                let error = RemoteError::new("builtins.KeyError", format!("{cache:?}"));
-                if let Sexp::Int(request) = request {
-                    self.send_error(*request, &error);
-                }
-                Ok(())
+            (b"cachemessage", [request, cache, method, answer, args, kwargs]) => {
+                self.cache_message(request, cache, method, answer, args, kwargs)
+            }
+            (b"decache", [luid]) => self.peer_decache(luid),
+            (b"uncache", [luid]) => {
+                let removed = match luid {
+                    Sexp::Int(luid) => self.remote_caches.borrow_mut().remove(luid),
+                    _ => None,
+                };
+                removed.map(drop).ok_or_else(|| ProtocolError::Unknown {
+                    what: "cache in uncache",
+                    id: format!("{luid:?}"),
+                })
             }
             (b"didNotUnderstand", _) => {
                 tracing::info!(?rest, "peer did not understand a frame of ours");
                 Ok(())
             }
-            (b"decache" | b"uncache", [id]) => Err(ProtocolError::Unknown {
-                what: "cache",
-                id: format!("{id:?}"),
-            }),
             _ => Err(frame_error(format!(
                 "unknown command or arity: {:?} with {} arguments",
                 String::from_utf8_lossy(command),
@@ -345,12 +393,63 @@ impl Core {
             .map_err(|_| frame_error("a method name that is not UTF-8"))?
             .to_owned();
         let request = (*answer != 0).then_some(*request);
-        let Some(target) = self.locals.get(&object).map(|l| l.object.clone()) else {
+        let Some(target) = self
+            .locals
+            .get(&object)
+            .map(|l| Target::Object(l.object.clone()))
+        else {
             if let Some(request) = request {
                 self.send_error(request, &RemoteError::pb_error("Invalid Object ID"));
             }
             return Ok(());
         };
+        self.start_call(request, target, method, args, kwargs)
+    }
+
+    fn cache_message(
+        &mut self,
+        request: &Sexp,
+        cache: &Sexp,
+        method: &Sexp,
+        answer: &Sexp,
+        args: &Sexp,
+        kwargs: &Sexp,
+    ) -> Result<(), ProtocolError> {
+        let (Sexp::Int(request), Sexp::Int(cache), Some(method), Sexp::Int(answer)) =
+            (request, cache, method.as_bytes(), answer)
+        else {
+            return Err(frame_error("malformed cachemessage"));
+        };
+        let method = std::str::from_utf8(method)
+            .map_err(|_| frame_error("a method name that is not UTF-8"))?
+            .to_owned();
+        let request = (*answer != 0).then_some(*request);
+        let target = self
+            .remote_caches
+            .borrow()
+            .get(cache)
+            .map(|c| Target::Cache(c.cache.clone()));
+        let Some(target) = target else {
+            // What Twisted answers for a cache id it does not hold.
+            if let Some(request) = request {
+                self.send_error(
+                    request,
+                    &RemoteError::new("builtins.KeyError", cache.to_string()),
+                );
+            }
+            return Ok(());
+        };
+        self.start_call(request, target, method, args, kwargs)
+    }
+
+    fn start_call(
+        &mut self,
+        request: Option<i64>,
+        target: Target,
+        method: String,
+        args: &Sexp,
+        kwargs: &Sexp,
+    ) -> Result<(), ProtocolError> {
         let call = match self.read_call(method, args, kwargs) {
             Ok(call) => call,
             Err(error) => {
@@ -482,17 +581,26 @@ impl Core {
 
     /// Jellies `value` with this connection's tables; on failure, undoes the
     /// reference counts it took.
-    fn jelly(&mut self, value: &Value, taken: &mut Vec<i64>) -> Result<Sexp, JellyError> {
+    fn jelly(&mut self, value: &Value, taken: &mut Taken) -> Result<Sexp, JellyError> {
         let mut invoker = PbInvoker { core: self, taken };
         to_sexp_with(value, &mut invoker)
     }
 
-    fn release(&mut self, taken: Vec<i64>) {
-        for luid in taken {
+    fn release(&mut self, taken: Taken) {
+        for luid in taken.refs {
             if let Some(local) = self.locals.get_mut(&ObjectId::Luid(luid)) {
                 local.count -= 1;
                 if local.count == 0 {
                     self.forget(luid);
+                }
+            }
+        }
+        // A cache the peer never received: its observer stops at once.
+        for luid in taken.caches {
+            if let Some(entry) = self.caches.get_mut(&luid) {
+                entry.count -= 1;
+                if entry.count == 0 {
+                    self.stop_observing(luid);
                 }
             }
         }
@@ -507,12 +615,26 @@ impl Core {
         kwargs: Dict,
         answer: bool,
     ) -> Result<Option<i64>, CallError> {
+        self.send_message("message", target.to_sexp(), method, args, kwargs, answer)
+    }
+
+    /// Writes a `message` or `cachemessage`; `Some(request id)` when an
+    /// answer is expected. Nothing is written, and nothing kept, on failure.
+    fn send_message(
+        &mut self,
+        command: &'static str,
+        target: Sexp,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Dict,
+        answer: bool,
+    ) -> Result<Option<i64>, CallError> {
         if answer && self.outstanding.len() >= self.options.max_calls_in_flight {
             return Err(CallError::TooManyCalls {
                 limit: self.options.max_calls_in_flight,
             });
         }
-        let mut taken = Vec::new();
+        let mut taken = Taken::default();
         // Arguments and keywords are two jelly calls, with their own
         // reference ids, as Twisted sends them.
         let jellied = self
@@ -528,9 +650,9 @@ impl Core {
         let request = self.next_request;
         self.next_request += 1;
         let frame = Sexp::List(vec![
-            tag("message"),
+            tag(command),
             Sexp::Int(request),
-            target.to_sexp(),
+            target,
             Sexp::Bytes(Bytes::copy_from_slice(method.as_bytes())),
             Sexp::Int(i64::from(answer)),
             args,
@@ -560,7 +682,7 @@ impl Core {
         };
         match result {
             Ok(value) => {
-                let mut taken = Vec::new();
+                let mut taken = Taken::default();
                 let sent = self
                     .jelly(&value, &mut taken)
                     .map_err(|e| e.to_string())
@@ -592,6 +714,110 @@ impl Core {
         }
     }
 
+    /// The peer dropped one of its cache tokens for one of our Cacheables.
+    fn peer_decache(&mut self, luid: &Sexp) -> Result<(), ProtocolError> {
+        let unknown = || ProtocolError::Unknown {
+            what: "cache in decache",
+            id: format!("{luid:?}"),
+        };
+        let Sexp::Int(luid) = luid else {
+            return Err(unknown());
+        };
+        let entry = self.caches.get_mut(luid).ok_or_else(unknown)?;
+        entry.count -= 1;
+        if entry.count == 0 {
+            self.stop_observing(*luid);
+            let frame = Sexp::List(vec![tag("uncache"), Sexp::Int(*luid)]);
+            self.write(&frame).expect("an uncache always encodes");
+        }
+        Ok(())
+    }
+
+    fn stop_observing(&mut self, luid: i64) {
+        if let Some(entry) = self.caches.remove(&luid) {
+            self.cache_luid_of
+                .remove(&LocalCacheable::new(entry.object.clone()).addr());
+            entry.object.stopped_observing(&entry.observer);
+        }
+    }
+
+    /// The connection is gone: every observer has stopped.
+    pub(crate) fn connection_lost(&mut self) {
+        let luids: Vec<i64> = self.caches.keys().copied().collect();
+        for luid in luids {
+            self.stop_observing(luid);
+        }
+        self.remote_caches.borrow_mut().clear();
+    }
+
+    /// One of our cache tokens was dropped: tell the owner, unless it has
+    /// already forgotten the cache.
+    pub(crate) fn decache(&mut self, luid: i64) {
+        if self.phase == Phase::Ready && self.remote_caches.borrow().contains_key(&luid) {
+            let frame = Sexp::List(vec![tag("decache"), Sexp::Int(luid)]);
+            self.write(&frame).expect("a decache always encodes");
+        }
+    }
+
+    /// An observer's call to the peer's cache of one of our Cacheables.
+    pub(crate) fn cache_call(
+        &mut self,
+        luid: i64,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Dict,
+    ) -> Result<i64, CallError> {
+        if !self.caches.contains_key(&luid) {
+            return Err(CallError::DeadReference);
+        }
+        self.send_message("cachemessage", Sexp::Int(luid), method, args, kwargs, true)
+            .map(|request| request.expect("an answer was asked for"))
+    }
+
+    /// Caches the peer holds of our Cacheables.
+    pub(crate) fn cache_count(&self) -> usize {
+        self.caches.len()
+    }
+
+    /// Caches this side holds of the peer's objects.
+    pub(crate) fn remote_cache_count(&self) -> usize {
+        self.remote_caches.borrow().len()
+    }
+
+    /// Records a cache just built from its first state, and gives the
+    /// holder's handle for this token.
+    pub(crate) fn new_remote_cache(
+        &self,
+        luid: i64,
+        new: NewRemoteCache,
+    ) -> Result<Value, JellyError> {
+        let mut caches = self.remote_caches.borrow_mut();
+        if caches.contains_key(&luid) {
+            return Err(JellyError::custom(format!("cache {luid} sent twice")));
+        }
+        caches.insert(luid, new.clone());
+        Ok(RemoteCacheRef::new(self.link.clone(), luid, new.cache, new.any).into_value())
+    }
+
+    /// Another handle to a cache this side holds.
+    pub(crate) fn cached(&self, luid: i64) -> Result<Value, JellyError> {
+        let caches = self.remote_caches.borrow();
+        let new = caches.get(&luid).ok_or_else(|| {
+            JellyError::custom(format!("a cached reference to unknown cache {luid}"))
+        })?;
+        Ok(
+            RemoteCacheRef::new(self.link.clone(), luid, new.cache.clone(), new.any.clone())
+                .into_value(),
+        )
+    }
+
+    /// One of our Cacheables, sent back by the peer.
+    pub(crate) fn local_cacheable(&self, luid: i64) -> Option<Value> {
+        self.caches
+            .get(&luid)
+            .map(|entry| LocalCacheable::new(entry.object.clone()).into_value())
+    }
+
     /// One of our references to the peer's objects was dropped.
     pub(crate) fn decref(&mut self, id: &ObjectId) {
         if let (ObjectId::Luid(luid), Phase::Ready) = (id, self.phase) {
@@ -605,13 +831,25 @@ impl Core {
 /// references to the peer's objects go back as `local`.
 struct PbInvoker<'a> {
     core: &'a mut Core,
-    taken: &'a mut Vec<i64>,
+    taken: &'a mut Taken,
 }
 
 impl Invoker for PbInvoker<'_> {
     fn jelly_object(&mut self, object: &Object) -> Option<Result<Sexp, JellyError>> {
         if let Some(local) = object.downcast_ref::<LocalReferenceable>() {
             return Some(self.remote_token(local));
+        }
+        if let Some(local) = object.downcast_ref::<LocalCacheable>() {
+            return Some(self.cache_token(local));
+        }
+        if let Some(cache) = object.downcast_ref::<RemoteCacheRef>() {
+            return Some(if cache.link_id() == self.core.link.id {
+                Ok(Sexp::List(vec![tag("lcache"), Sexp::Int(cache.luid())]))
+            } else {
+                Err(JellyError::custom(
+                    "a cache can only be sent back to the connection it came from",
+                ))
+            });
         }
         if let Some(reference) = object.downcast_ref::<RemoteReference>() {
             return Some(if reference.link_id() == self.core.link.id {
@@ -630,6 +868,48 @@ impl Invoker for PbInvoker<'_> {
 }
 
 impl PbInvoker<'_> {
+    /// The first send of a Cacheable on this connection carries its state
+    /// and makes the peer an observer; later sends are `cached` tokens.
+    fn cache_token(&mut self, local: &LocalCacheable) -> Result<Sexp, JellyError> {
+        let core = &mut *self.core;
+        if let Some(luid) = core.cache_luid_of.get(&local.addr()).copied() {
+            core.caches
+                .get_mut(&luid)
+                .expect("registered with its identity")
+                .count += 1;
+            self.taken.caches.push(luid);
+            return Ok(Sexp::List(vec![tag("cached"), Sexp::Int(luid)]));
+        }
+        if core.caches.len() >= core.options.max_local_objects {
+            return Err(JellyError::custom("Maximum PB cache count exceeded."));
+        }
+        let luid = core.next_luid;
+        core.next_luid += 1;
+        let observer = Observer::new(Arc::new(BrokerObserver {
+            link: core.link.clone(),
+            luid,
+        }));
+        let object = local.object().clone();
+        let state = object.state_to_cache_and_observe_for(observer.clone())?;
+        core.cache_luid_of.insert(local.addr(), luid);
+        core.caches.insert(
+            luid,
+            CacheEntry {
+                object,
+                observer,
+                count: 1,
+            },
+        );
+        self.taken.caches.push(luid);
+        // The state is its own jelly call here (Twisted numbers it with the
+        // rest of the message; only shared objects between the two differ).
+        let state = to_sexp_with(&state, self)?;
+        let class = Sexp::Bytes(Bytes::copy_from_slice(
+            local.object().type_to_copy().as_bytes(),
+        ));
+        Ok(Sexp::List(vec![class, Sexp::Int(luid), state]))
+    }
+
     fn remote_token(&mut self, local: &LocalReferenceable) -> Result<Sexp, JellyError> {
         let core = &mut *self.core;
         let luid = match core.luid_of.get(&local.addr()) {
@@ -657,7 +937,7 @@ impl PbInvoker<'_> {
             .get_mut(&ObjectId::Luid(luid))
             .expect("registered above")
             .count += 1;
-        self.taken.push(luid);
+        self.taken.refs.push(luid);
         Ok(Sexp::List(vec![tag("remote"), Sexp::Int(luid)]))
     }
 }

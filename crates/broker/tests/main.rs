@@ -9,3 +9,6 @@ mod calls;
 
 // A misbehaving peer: every violation closes the connection, with a reason.
 mod hostile;
+
+// Copyables and caches between two Rust brokers.
+mod flavors;

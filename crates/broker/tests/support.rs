@@ -11,6 +11,7 @@ use spread_jelly::Value;
 pub(crate) struct TestRoot {
     pub(crate) calls: AtomicUsize,
     records: std::sync::Mutex<Vec<Value>>,
+    pub(crate) kept: std::sync::Mutex<Vec<Value>>,
 }
 
 impl Referenceable for TestRoot {
@@ -30,6 +31,22 @@ impl Referenceable for TestRoot {
                     Ok(Value::None)
                 }
                 "recorded" => Ok(Value::List(self.records.lock().unwrap().clone())),
+                "keep" => {
+                    let mut kept = self.kept.lock().unwrap();
+                    kept.push(call.arg(0)?.clone());
+                    Ok(Value::from(kept.len() as i64))
+                }
+                "dropKept" => {
+                    self.kept.lock().unwrap().clear();
+                    Ok(Value::None)
+                }
+                "firstKept" => Ok(self
+                    .kept
+                    .lock()
+                    .unwrap()
+                    .first()
+                    .cloned()
+                    .unwrap_or(Value::None)),
                 "fail" => Err(RemoteError::value_error("boom")),
                 "failWithTraceback" => {
                     let mut e = RemoteError::value_error("boom");
@@ -71,19 +88,22 @@ impl Referenceable for Pinged {
 pub(crate) struct Pair {
     pub(crate) client: Broker,
     pub(crate) server: Broker,
+    /// The server's root, to look at what it kept.
+    pub(crate) root: Arc<TestRoot>,
 }
 
 /// A client and a server broker over an in-memory pipe; the server's root
 /// is a [`TestRoot`].
 pub(crate) fn pair(client: BrokerOptions, server: BrokerOptions) -> Pair {
     let (a, b) = tokio::io::duplex(64 * 1024);
-    let (server, server_driver) = Broker::new(
-        b,
-        Role::Server,
-        server.with_root(Arc::new(TestRoot::default())),
-    );
+    let root = Arc::new(TestRoot::default());
+    let (server, server_driver) = Broker::new(b, Role::Server, server.with_root(root.clone()));
     let (client, client_driver) = Broker::new(a, Role::Client, client);
     tokio::spawn(client_driver);
     tokio::spawn(server_driver);
-    Pair { client, server }
+    Pair {
+        client,
+        server,
+        root,
+    }
 }

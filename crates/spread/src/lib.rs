@@ -14,11 +14,13 @@ pub use spread_jelly as jelly;
 pub use spread_security as security;
 
 pub use spread_broker::{
-    Broker, BrokerOptions, CallError, RemoteReference, Server, connect, serve,
+    Broker, BrokerOptions, CallError, RemoteCacheRef, RemoteReference, Server, connect, serve,
+    serve_with,
 };
 pub use spread_flavors::{
-    BoxFuture, Call, Copyable, LocalReferenceable, Referenceable, RemoteCopy, RemoteError,
-    allow_copy, allow_remote_copy, copy,
+    BoxFuture, Cacheable, Call, Copyable, LocalCacheable, LocalReferenceable, Observer,
+    Referenceable, RemoteCache, RemoteCopy, RemoteError, allow_copy, allow_remote_cache,
+    allow_remote_copy, copy,
 };
 pub use spread_jelly::{Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;

@@ -1,0 +1,190 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use spread_broker::{BrokerOptions, RemoteCacheRef};
+use spread_flavors::{
+    BoxFuture, Cacheable, Call, Copyable, LocalCacheable, Observer, RemoteCache, RemoteCopy,
+    RemoteError, allow_copy, allow_remote_cache, copy,
+};
+use spread_jelly::{Error, Value};
+use spread_security::SecurityOptions;
+
+use crate::support::pair;
+
+/// An owner that counts its observers and their departures.
+#[derive(Default)]
+struct Counter {
+    observers: Mutex<Vec<Observer>>,
+    stopped: AtomicUsize,
+}
+
+impl Cacheable for Counter {
+    fn type_to_copy(&self) -> &str {
+        "test.Counter"
+    }
+    fn state_to_cache_and_observe_for(&self, observer: Observer) -> Result<Value, Error> {
+        self.observers.lock().unwrap().push(observer);
+        Ok(Value::from(0))
+    }
+    fn stopped_observing(&self, observer: &Observer) {
+        self.stopped.fetch_add(1, Ordering::SeqCst);
+        self.observers.lock().unwrap().retain(|o| o != observer);
+    }
+}
+
+/// The holder's copy: the last value the owner reported.
+struct Seen(AtomicUsize);
+
+impl RemoteCache for Seen {
+    fn observe_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+        Box::pin(async move {
+            self.0.store(call.arg_as::<usize>(0)?, Ordering::SeqCst);
+            Ok(Value::None)
+        })
+    }
+}
+
+fn holder_options() -> BrokerOptions {
+    let mut security = SecurityOptions::new();
+    allow_remote_cache(&mut security, "test.Counter", |state: Value| {
+        Ok(Seen(AtomicUsize::new(state.as_i64().unwrap_or(0) as usize)))
+    })
+    .unwrap();
+    BrokerOptions::default().with_security(security)
+}
+
+async fn eventually(mut condition: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached in 5 s");
+}
+
+#[tokio::test]
+async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly() {
+    let p = pair(BrokerOptions::default(), holder_options());
+    let root = p.client.root_object().await.unwrap();
+    let owner = Arc::new(Counter::default());
+    let sent = || LocalCacheable::new(owner.clone()).into_value();
+
+    root.call_remote("keep", vec![sent()]).await.unwrap();
+    root.call_remote("keep", vec![sent()]).await.unwrap();
+    assert_eq!(
+        owner.observers.lock().unwrap().len(),
+        1,
+        "the second send is a cached token"
+    );
+    assert_eq!(p.server.remote_cache_count(), 1);
+
+    // Updates reach the holder's copy.
+    let observer = owner.observers.lock().unwrap()[0].clone();
+    observer
+        .call_remote("set", vec![Value::from(7)])
+        .await
+        .unwrap();
+
+    // Sent back, the cache is the owner's own object.
+    let back = root.call_remote("firstKept", vec![]).await.unwrap();
+    let back = LocalCacheable::from_value(&back).expect("our own Cacheable");
+    assert!(Arc::ptr_eq(
+        back.object(),
+        &(owner.clone() as Arc<dyn Cacheable>)
+    ));
+
+    // Both handles dropped: one stoppedObserving, then uncache.
+    root.call_remote("dropKept", vec![]).await.unwrap();
+    eventually(|| owner.stopped.load(Ordering::SeqCst) == 1).await;
+    eventually(|| p.server.remote_cache_count() == 0 && p.client.cache_count() == 0).await;
+    assert!(owner.observers.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_holder_reads_its_copy_as_updates_arrive() {
+    let p = pair(BrokerOptions::default(), holder_options());
+    let root = p.client.root_object().await.unwrap();
+    let owner = Arc::new(Counter::default());
+    root.call_remote(
+        "keep",
+        vec![LocalCacheable::new(owner.clone()).into_value()],
+    )
+    .await
+    .unwrap();
+    let seen = || {
+        let kept = p.root.kept.lock().unwrap();
+        let handle = RemoteCacheRef::from_value(&kept[0]).expect("the server holds a cache handle");
+        handle
+            .get::<Seen>()
+            .expect("built as the registered type")
+            .0
+            .load(Ordering::SeqCst)
+    };
+    assert_eq!(seen(), 0, "the first state");
+    let observer = owner.observers.lock().unwrap()[0].clone();
+    for n in [3, 42] {
+        observer
+            .call_remote("set", vec![Value::from(n)])
+            .await
+            .unwrap();
+        assert_eq!(seen(), n as usize);
+    }
+}
+
+#[tokio::test]
+async fn stopped_observing_runs_when_the_connection_drops() {
+    let p = pair(BrokerOptions::default(), holder_options());
+    let root = p.client.root_object().await.unwrap();
+    let owner = Arc::new(Counter::default());
+    root.call_remote(
+        "keep",
+        vec![LocalCacheable::new(owner.clone()).into_value()],
+    )
+    .await
+    .unwrap();
+    p.server.close();
+    eventually(|| owner.stopped.load(Ordering::SeqCst) == 1).await;
+    assert!(owner.observers.lock().unwrap().is_empty());
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Both(i64);
+
+impl Copyable for Both {
+    fn type_to_copy(&self) -> &str {
+        "test.Both"
+    }
+    fn state_to_copy(&self) -> Result<Value, Error> {
+        Ok(Value::from(self.0))
+    }
+}
+
+impl RemoteCopy for Both {
+    fn from_copyable_state(state: Value) -> Result<Self, Error> {
+        state
+            .as_i64()
+            .map(Both)
+            .ok_or_else(|| Error::custom("expected an int"))
+    }
+}
+
+/// A type that is both Copyable and RemoteCopy round-trips unchanged.
+#[tokio::test]
+async fn a_copyable_remote_copy_round_trips_unchanged() {
+    let mut client_security = SecurityOptions::new();
+    allow_copy::<Both>(&mut client_security, "test.Both").unwrap();
+    let mut server_security = SecurityOptions::new();
+    allow_copy::<Both>(&mut server_security, "test.Both").unwrap();
+    let p = pair(
+        BrokerOptions::default().with_security(client_security),
+        BrokerOptions::default().with_security(server_security),
+    );
+    let root = p.client.root_object().await.unwrap();
+    let back = root.call_remote("echo", vec![copy(Both(7))]).await.unwrap();
+    let Value::Object(object) = back else {
+        panic!("{back:?}")
+    };
+    assert_eq!(object.downcast_ref::<Both>(), Some(&Both(7)));
+}

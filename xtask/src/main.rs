@@ -7,10 +7,11 @@
 //!   from real Twisted, or checks that the committed file still matches.
 //! - `layering`: fails when a crate depends on a layer above it.
 //! - `bench`: the criterion benches.
-//! - `demo`: Rust and Twisted exchanging jellied values.
+//! - `demo`: the howto's live-cache example, Rust and Twisted mixed.
 //! - `venv`: installs Twisted into `target/interop-venv` (the others do it
 //!   when they need it).
 
+mod demo;
 mod layering;
 mod process;
 mod venv;
@@ -32,7 +33,7 @@ fn main() -> Result<()> {
         ["vectors", "--check"] => vectors(true),
         ["layering"] => layering::check_workspace(),
         ["bench", rest @ ..] => bench(rest),
-        ["demo"] => demo(),
+        ["demo"] => demo::run(),
         ["venv"] => venv::python().map(drop),
         _ => bail!("{USAGE}"),
     }
@@ -217,19 +218,4 @@ fn human(ns: f64) -> String {
         n if n >= 1e3 => format!("{:.1} µs", n / 1e3),
         n => format!("{n:.0} ns"),
     }
-}
-
-fn demo() -> Result<()> {
-    let python = venv::python()?;
-    let mut cmd = process::cargo_cmd(&[
-        "run",
-        "-q",
-        "-p",
-        "spread-interop",
-        "--bin",
-        "jelly-demo",
-        "--locked",
-    ]);
-    cmd.env("SPREAD_INTEROP_PYTHON", python);
-    run(cmd)
 }

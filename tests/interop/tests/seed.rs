@@ -179,3 +179,69 @@ fn an_unregistered_pond_is_refused_with_insecure_jelly_both_ways() {
         }
     }
 }
+
+#[test]
+fn cache_pair() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    for (sender, receiver) in SIDES {
+        let what = format!("cache: {sender:?} sender, {receiver:?} receiver");
+        let run = run_pair("cache", receiver, sender, false, &python);
+        assert_eq!(run.sender_status, Some(0), "{what}:\n{}", run.sender);
+        // The owner sees its pond change, and sees the receiver stop
+        // observing once it drops its copy.
+        assert_lines(
+            &what,
+            &run.sender,
+            &[
+                "I have [2] ducks",
+                "I have [3] ducks",
+                "I have [2] ducks",
+                "stoppedObserving",
+            ],
+        );
+        assert_lines(
+            &what,
+            &run.receiver,
+            &[
+                " cache - sitting, er, setting ducks",
+                "got pond:",
+                "[2] ducks:  ['one duck', 'two duck']",
+                " cache - addDuck",
+                "[3] ducks:  ['one duck', 'two duck', 'ugly duckling']",
+                " cache - removeDuck",
+                "[2] ducks:  ['two duck', 'ugly duckling']",
+                "dropping pond",
+            ],
+        );
+    }
+}
+
+#[test]
+fn an_unregistered_cache_is_refused_with_insecure_jelly_both_ways() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    for (sender, receiver) in [(Side::Rust, Side::Twisted), (Side::Twisted, Side::Rust)] {
+        let what = format!("cache: {sender:?} sender, {receiver:?} receiver, nothing registered");
+        let run = run_pair("cache", receiver, sender, true, &python);
+        assert_eq!(run.sender_status, Some(2), "{what}:\n{}", run.sender);
+        assert_lines(
+            &what,
+            &run.sender,
+            &["error during takePond:", " InsecureJelly"],
+        );
+        assert!(
+            !run.receiver.contains("setting ducks"),
+            "{what}: the receiver built a cache:\n{}",
+            run.receiver
+        );
+    }
+}

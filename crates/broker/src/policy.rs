@@ -82,7 +82,13 @@ impl Policy for PbPolicy<'_> {
     }
 
     fn unjelly_instance(&self, class: &str, state: Value) -> Result<Value, Error> {
-        self.instance(class, state)
+        match self.instance(class, state)? {
+            // A cache class in the copy form: there is no cache to keep.
+            Value::Object(o) if o.downcast_ref::<NewRemoteCache>().is_some() => Err(Error::custom(
+                format!("{class} is registered as a cache, and arrived as a copy"),
+            )),
+            value => Ok(value),
+        }
     }
 }
 

@@ -795,6 +795,11 @@ impl Core {
         if caches.contains_key(&luid) {
             return Err(JellyError::custom(format!("cache {luid} sent twice")));
         }
+        // An owner that never says `uncache` must not grow this table
+        // without end.
+        if caches.len() >= self.options.max_local_objects {
+            return Err(JellyError::custom("Maximum PB cache count exceeded."));
+        }
         caches.insert(luid, new.clone());
         Ok(RemoteCacheRef::new(self.link.clone(), luid, new.cache, new.any).into_value())
     }

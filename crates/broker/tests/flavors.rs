@@ -188,3 +188,56 @@ async fn a_copyable_remote_copy_round_trips_unchanged() {
     };
     assert_eq!(object.downcast_ref::<Both>(), Some(&Both(7)));
 }
+
+/// A cache class may only arrive in the cache form: in the copy form there
+/// is nothing to keep up to date, and nothing is built.
+#[tokio::test]
+async fn a_cache_class_sent_as_a_copy_is_refused() {
+    #[derive(Debug)]
+    struct Impostor;
+
+    impl Copyable for Impostor {
+        fn type_to_copy(&self) -> &str {
+            "test.Counter"
+        }
+        fn state_to_copy(&self) -> Result<Value, Error> {
+            Ok(Value::from(0))
+        }
+    }
+
+    let p = pair(BrokerOptions::default(), holder_options());
+    let root = p.client.root_object().await.unwrap();
+    match root.call_remote("keep", vec![copy(Impostor)]).await {
+        Err(spread_broker::CallError::Remote(e)) => {
+            assert!(e.remote_type.ends_with("TypeError"), "{e:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.server.remote_cache_count(), 0);
+}
+
+/// The holder's cache table is bounded: an owner cannot make it grow
+/// without end by never releasing its caches.
+#[tokio::test]
+async fn the_holders_cache_table_is_bounded() {
+    let holder = holder_options().with_max_local_objects(2);
+    let p = pair(BrokerOptions::default(), holder);
+    let root = p.client.root_object().await.unwrap();
+    let owners: Vec<Arc<Counter>> = (0..3).map(|_| Arc::new(Counter::default())).collect();
+    for owner in &owners[..2] {
+        root.call_remote(
+            "keep",
+            vec![LocalCacheable::new(owner.clone()).into_value()],
+        )
+        .await
+        .unwrap();
+    }
+    let third = root
+        .call_remote(
+            "keep",
+            vec![LocalCacheable::new(owners[2].clone()).into_value()],
+        )
+        .await;
+    assert!(third.is_err(), "{third:?}");
+    assert_eq!(p.server.remote_cache_count(), 2);
+}

@@ -1,6 +1,16 @@
 //! The PB protocol as a deterministic state machine: bytes in, bytes and
 //! events out. No sockets and no clock, so it can be driven by tests and
 //! fuzzers directly; `connection` drives it with tokio.
+//!
+//! This module reads and writes frames; `invoker` jellies PB's own objects
+//! with the connection's tables, and `caches` keeps the caches both ways.
+
+mod caches;
+mod invoker;
+mod locals;
+
+use self::caches::CacheEntry;
+use self::invoker::PbInvoker;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -9,19 +19,15 @@ use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
 use spread_banana::{Dialect, Sexp};
-use spread_flavors::{
-    BoxFuture, Call, LocalCacheable, LocalReferenceable, NewRemoteCache, Observer, Referenceable,
-    RemoteCache, RemoteError,
-};
-use spread_jelly::{Dict, Error as JellyError, Invoker, Object, Unjellier, Value, to_sexp_with};
+use spread_flavors::{BoxFuture, Call, NewRemoteCache, Referenceable, RemoteCache, RemoteError};
+use spread_jelly::{Dict, Error as JellyError, Unjellier, Value, to_sexp_with};
 use tokio_util::codec::{Decoder as _, Encoder as _};
 
-use crate::cache::{BrokerObserver, RemoteCacheRef};
 use crate::codec::{BananaCodec, CodecError};
 use crate::connection::Link;
 use crate::failure;
 use crate::policy::PbPolicy;
-use crate::{BrokerOptions, CallError, ProtocolError, RemoteReference};
+use crate::{BrokerOptions, CallError, ProtocolError};
 
 /// The protocol version Twisted 26.10 speaks.
 pub(crate) const PROTOCOL_VERSION: i64 = 6;
@@ -88,14 +94,6 @@ impl Target {
             Target::Cache(cache) => cache.observe_message(call),
         }
     }
-}
-
-/// A local Cacheable the peer holds a cache of.
-struct CacheEntry {
-    object: Arc<dyn spread_flavors::Cacheable>,
-    observer: Observer,
-    /// Cache tokens the peer holds.
-    count: u64,
 }
 
 /// What one jelly call took, to give back if the send fails.
@@ -220,47 +218,6 @@ impl Core {
 
     pub(crate) fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.events)
-    }
-
-    /// Local objects the peer holds references to (the root is not counted).
-    pub(crate) fn local_count(&self) -> usize {
-        self.luid_of.len()
-    }
-
-    /// A local object by id, including one released while answers that may
-    /// return it are still due.
-    pub(crate) fn local_object(&self, id: &ObjectId) -> Option<&Arc<dyn Referenceable>> {
-        match (self.locals.get(id), id) {
-            (Some(local), _) => Some(&local.object),
-            (None, ObjectId::Luid(luid)) => self.lingering.get(luid).map(|(object, _)| object),
-            (None, ObjectId::Name(_)) => None,
-        }
-    }
-
-    /// Forgets a local object whose count reached zero; it lingers while
-    /// answers asked for by then are due.
-    fn forget(&mut self, luid: i64) {
-        if let Some(local) = self.locals.remove(&ObjectId::Luid(luid)) {
-            self.luid_of
-                .remove(&LocalReferenceable::new(local.object.clone()).addr());
-            if !self.outstanding.is_empty() {
-                self.lingering
-                    .insert(luid, (local.object, self.next_request - 1));
-            }
-        }
-        self.link
-            .local_objects
-            .store(self.local_count(), Ordering::Relaxed);
-    }
-
-    /// Drops lingering objects once no answer that could return them is due.
-    fn expire_lingering(&mut self) {
-        if self.lingering.is_empty() {
-            return;
-        }
-        let oldest_due = self.outstanding.iter().min().copied();
-        self.lingering
-            .retain(|_, (_, watermark)| oldest_due.is_some_and(|oldest| oldest <= *watermark));
     }
 
     fn write(&mut self, frame: &Sexp) -> Result<(), CodecError> {
@@ -560,50 +517,11 @@ impl Core {
         Ok(())
     }
 
-    fn peer_decref(&mut self, luid: &Sexp) -> Result<(), ProtocolError> {
-        let unknown = || ProtocolError::Unknown {
-            what: "luid in decref",
-            id: format!("{luid:?}"),
-        };
-        let Sexp::Int(luid) = luid else {
-            return Err(unknown());
-        };
-        let local = self
-            .locals
-            .get_mut(&ObjectId::Luid(*luid))
-            .ok_or_else(unknown)?;
-        local.count -= 1;
-        if local.count == 0 {
-            self.forget(*luid);
-        }
-        Ok(())
-    }
-
     /// Jellies `value` with this connection's tables; on failure, undoes the
     /// reference counts it took.
     fn jelly(&mut self, value: &Value, taken: &mut Taken) -> Result<Sexp, JellyError> {
         let mut invoker = PbInvoker { core: self, taken };
         to_sexp_with(value, &mut invoker)
-    }
-
-    fn release(&mut self, taken: Taken) {
-        for luid in taken.refs {
-            if let Some(local) = self.locals.get_mut(&ObjectId::Luid(luid)) {
-                local.count -= 1;
-                if local.count == 0 {
-                    self.forget(luid);
-                }
-            }
-        }
-        // A cache the peer never received: its observer stops at once.
-        for luid in taken.caches {
-            if let Some(entry) = self.caches.get_mut(&luid) {
-                entry.count -= 1;
-                if entry.count == 0 {
-                    self.stop_observing(luid);
-                }
-            }
-        }
     }
 
     /// Sends a call; `Some(request id)` when an answer is expected.
@@ -714,235 +632,11 @@ impl Core {
         }
     }
 
-    /// The peer dropped one of its cache tokens for one of our Cacheables.
-    fn peer_decache(&mut self, luid: &Sexp) -> Result<(), ProtocolError> {
-        let unknown = || ProtocolError::Unknown {
-            what: "cache in decache",
-            id: format!("{luid:?}"),
-        };
-        let Sexp::Int(luid) = luid else {
-            return Err(unknown());
-        };
-        let entry = self.caches.get_mut(luid).ok_or_else(unknown)?;
-        entry.count -= 1;
-        if entry.count == 0 {
-            self.stop_observing(*luid);
-            let frame = Sexp::List(vec![tag("uncache"), Sexp::Int(*luid)]);
-            self.write(&frame).expect("an uncache always encodes");
-        }
-        Ok(())
-    }
-
-    fn stop_observing(&mut self, luid: i64) {
-        if let Some(entry) = self.caches.remove(&luid) {
-            self.cache_luid_of
-                .remove(&LocalCacheable::new(entry.object.clone()).addr());
-            entry.object.stopped_observing(&entry.observer);
-        }
-    }
-
-    /// The connection is gone: every observer has stopped.
-    pub(crate) fn connection_lost(&mut self) {
-        let luids: Vec<i64> = self.caches.keys().copied().collect();
-        for luid in luids {
-            self.stop_observing(luid);
-        }
-        self.remote_caches.borrow_mut().clear();
-    }
-
-    /// One of our cache tokens was dropped: tell the owner, unless it has
-    /// already forgotten the cache.
-    pub(crate) fn decache(&mut self, luid: i64) {
-        if self.phase == Phase::Ready && self.remote_caches.borrow().contains_key(&luid) {
-            let frame = Sexp::List(vec![tag("decache"), Sexp::Int(luid)]);
-            self.write(&frame).expect("a decache always encodes");
-        }
-    }
-
-    /// An observer's call to the peer's cache of one of our Cacheables.
-    pub(crate) fn cache_call(
-        &mut self,
-        luid: i64,
-        method: &str,
-        args: Vec<Value>,
-        kwargs: Dict,
-    ) -> Result<i64, CallError> {
-        if !self.caches.contains_key(&luid) {
-            return Err(CallError::DeadReference);
-        }
-        self.send_message("cachemessage", Sexp::Int(luid), method, args, kwargs, true)
-            .map(|request| request.expect("an answer was asked for"))
-    }
-
-    /// Caches the peer holds of our Cacheables.
-    pub(crate) fn cache_count(&self) -> usize {
-        self.caches.len()
-    }
-
-    /// Caches this side holds of the peer's objects.
-    pub(crate) fn remote_cache_count(&self) -> usize {
-        self.remote_caches.borrow().len()
-    }
-
-    /// Records a cache just built from its first state, and gives the
-    /// holder's handle for this token.
-    pub(crate) fn new_remote_cache(
-        &self,
-        luid: i64,
-        new: NewRemoteCache,
-    ) -> Result<Value, JellyError> {
-        let mut caches = self.remote_caches.borrow_mut();
-        if caches.contains_key(&luid) {
-            return Err(JellyError::custom(format!("cache {luid} sent twice")));
-        }
-        // An owner that never says `uncache` must not grow this table
-        // without end.
-        if caches.len() >= self.options.max_local_objects {
-            return Err(JellyError::custom("Maximum PB cache count exceeded."));
-        }
-        caches.insert(luid, new.clone());
-        Ok(RemoteCacheRef::new(self.link.clone(), luid, new.cache, new.any).into_value())
-    }
-
-    /// Another handle to a cache this side holds.
-    pub(crate) fn cached(&self, luid: i64) -> Result<Value, JellyError> {
-        let caches = self.remote_caches.borrow();
-        let new = caches.get(&luid).ok_or_else(|| {
-            JellyError::custom(format!("a cached reference to unknown cache {luid}"))
-        })?;
-        Ok(
-            RemoteCacheRef::new(self.link.clone(), luid, new.cache.clone(), new.any.clone())
-                .into_value(),
-        )
-    }
-
-    /// One of our Cacheables, sent back by the peer.
-    pub(crate) fn local_cacheable(&self, luid: i64) -> Option<Value> {
-        self.caches
-            .get(&luid)
-            .map(|entry| LocalCacheable::new(entry.object.clone()).into_value())
-    }
-
     /// One of our references to the peer's objects was dropped.
     pub(crate) fn decref(&mut self, id: &ObjectId) {
         if let (ObjectId::Luid(luid), Phase::Ready) = (id, self.phase) {
             let frame = Sexp::List(vec![tag("decref"), Sexp::Int(*luid)]);
             self.write(&frame).expect("a decref always encodes");
         }
-    }
-}
-
-/// Jellies PB's own objects: local Referenceables become `remote` tokens,
-/// references to the peer's objects go back as `local`.
-struct PbInvoker<'a> {
-    core: &'a mut Core,
-    taken: &'a mut Taken,
-}
-
-impl Invoker for PbInvoker<'_> {
-    fn jelly_object(&mut self, object: &Object) -> Option<Result<Sexp, JellyError>> {
-        if let Some(local) = object.downcast_ref::<LocalReferenceable>() {
-            return Some(self.remote_token(local));
-        }
-        if let Some(local) = object.downcast_ref::<LocalCacheable>() {
-            return Some(self.cache_token(local));
-        }
-        if let Some(cache) = object.downcast_ref::<RemoteCacheRef>() {
-            return Some(if cache.link_id() == self.core.link.id {
-                Ok(Sexp::List(vec![tag("lcache"), Sexp::Int(cache.luid())]))
-            } else {
-                Err(JellyError::custom(
-                    "a cache can only be sent back to the connection it came from",
-                ))
-            });
-        }
-        if let Some(reference) = object.downcast_ref::<RemoteReference>() {
-            return Some(if reference.link_id() == self.core.link.id {
-                Ok(Sexp::List(vec![
-                    tag("local"),
-                    reference.object_id().to_sexp(),
-                ]))
-            } else {
-                Err(JellyError::custom(
-                    "a RemoteReference can only be sent back to the connection it came from",
-                ))
-            });
-        }
-        None
-    }
-}
-
-impl PbInvoker<'_> {
-    /// The first send of a Cacheable on this connection carries its state
-    /// and makes the peer an observer; later sends are `cached` tokens.
-    fn cache_token(&mut self, local: &LocalCacheable) -> Result<Sexp, JellyError> {
-        let core = &mut *self.core;
-        if let Some(luid) = core.cache_luid_of.get(&local.addr()).copied() {
-            core.caches
-                .get_mut(&luid)
-                .expect("registered with its identity")
-                .count += 1;
-            self.taken.caches.push(luid);
-            return Ok(Sexp::List(vec![tag("cached"), Sexp::Int(luid)]));
-        }
-        if core.caches.len() >= core.options.max_local_objects {
-            return Err(JellyError::custom("Maximum PB cache count exceeded."));
-        }
-        let luid = core.next_luid;
-        core.next_luid += 1;
-        let observer = Observer::new(Arc::new(BrokerObserver {
-            link: core.link.clone(),
-            luid,
-        }));
-        let object = local.object().clone();
-        let state = object.state_to_cache_and_observe_for(observer.clone())?;
-        core.cache_luid_of.insert(local.addr(), luid);
-        core.caches.insert(
-            luid,
-            CacheEntry {
-                object,
-                observer,
-                count: 1,
-            },
-        );
-        self.taken.caches.push(luid);
-        // The state is its own jelly call here (Twisted numbers it with the
-        // rest of the message; only shared objects between the two differ).
-        let state = to_sexp_with(&state, self)?;
-        let class = Sexp::Bytes(Bytes::copy_from_slice(
-            local.object().type_to_copy().as_bytes(),
-        ));
-        Ok(Sexp::List(vec![class, Sexp::Int(luid), state]))
-    }
-
-    fn remote_token(&mut self, local: &LocalReferenceable) -> Result<Sexp, JellyError> {
-        let core = &mut *self.core;
-        let luid = match core.luid_of.get(&local.addr()) {
-            Some(luid) => *luid,
-            None => {
-                // Counted without the root, as Twisted's limit works out
-                // for a broker that has one.
-                if core.luid_of.len() >= core.options.max_local_objects {
-                    return Err(JellyError::custom("Maximum PB reference count exceeded."));
-                }
-                let luid = core.next_luid;
-                core.next_luid += 1;
-                core.luid_of.insert(local.addr(), luid);
-                core.locals.insert(
-                    ObjectId::Luid(luid),
-                    Local {
-                        object: local.object().clone(),
-                        count: 0,
-                    },
-                );
-                luid
-            }
-        };
-        core.locals
-            .get_mut(&ObjectId::Luid(luid))
-            .expect("registered above")
-            .count += 1;
-        self.taken.refs.push(luid);
-        Ok(Sexp::List(vec![tag("remote"), Sexp::Int(luid)]))
     }
 }

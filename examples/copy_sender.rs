@@ -11,7 +11,7 @@ mod common;
 
 use anyhow::Result;
 use serde::Serialize;
-use spread::{BrokerOptions, CallError, Copyable, Value, connect, copy, to_value};
+use spread::{BrokerOptions, Copyable, Value, connect, copy, to_value};
 
 #[derive(Debug, Serialize)]
 struct CopyPond {
@@ -50,22 +50,7 @@ async fn main() -> Result<()> {
 
     let broker = connect(("127.0.0.1", port), BrokerOptions::default()).await?;
     let root = broker.root_object().await?;
-    let status = match root.call_remote("takePond", vec![copy(pond)]).await {
-        Ok(response) => {
-            println!("pond arrived {}", response.as_str().unwrap_or("?"));
-            0
-        }
-        Err(CallError::Remote(e)) if e.is("twisted.spread.jelly.InsecureJelly") => {
-            println!("error during takePond:");
-            println!(" InsecureJelly");
-            2
-        }
-        Err(e) => {
-            println!("error during takePond:");
-            println!("{e}");
-            1
-        }
-    };
+    let status = common::report_take_pond(root.call_remote("takePond", vec![copy(pond)]).await);
     if !no_shutdown {
         // The receiver may stop before it answers.
         let _ = root.call_remote("shutdown", vec![]).await;

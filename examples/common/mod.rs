@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use spread::{BrokerOptions, Referenceable, serve};
+use spread::{BrokerOptions, CallError, Referenceable, Value, serve};
 use tokio::sync::Notify;
 
 /// The port (first argument, default 8800) and whether `flag` was given.
@@ -59,4 +59,25 @@ pub(crate) async fn serve_until(
     shutdown.0.notified().await;
     server.shutdown().await;
     Ok(())
+}
+
+/// Prints what the howto's copy senders print for `takePond`'s result, and
+/// gives the exit status: 0, 2 for `InsecureJelly`, 1 for anything else.
+pub(crate) fn report_take_pond(result: Result<Value, CallError>) -> i32 {
+    match result {
+        Ok(response) => {
+            println!("pond arrived {}", response.as_str().unwrap_or("?"));
+            0
+        }
+        Err(CallError::Remote(e)) if e.is("twisted.spread.jelly.InsecureJelly") => {
+            println!("error during takePond:");
+            println!(" InsecureJelly");
+            2
+        }
+        Err(e) => {
+            println!("error during takePond:");
+            println!("{e}");
+            1
+        }
+    }
 }

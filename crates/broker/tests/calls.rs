@@ -5,7 +5,7 @@ use spread_broker::{Broker, BrokerOptions, CallError, RemoteReference};
 use spread_flavors::{LocalReferenceable, Referenceable};
 use spread_jelly::Value;
 
-use crate::support::{Pinged, pair};
+use crate::support::{Pinged, eventually, pair};
 
 fn assert_handles_are_shareable<T: Send + Sync + Clone + 'static>() {}
 
@@ -184,16 +184,6 @@ async fn a_lost_connection_fails_every_pending_call_and_runs_callbacks() {
         root.call_remote("echo", vec![]).await,
         Err(CallError::DeadReference)
     ));
-}
-
-async fn eventually(mut condition: impl FnMut() -> bool) {
-    for _ in 0..250 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached in 5 s");
 }
 
 /// Tracebacks travel only where the serving side opts in, as with Twisted's

@@ -1,6 +1,5 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use spread_broker::{BrokerOptions, RemoteCacheRef};
 use spread_flavors::{
@@ -10,7 +9,7 @@ use spread_flavors::{
 use spread_jelly::{Error, Value};
 use spread_security::SecurityOptions;
 
-use crate::support::pair;
+use crate::support::{eventually, pair};
 
 /// An owner that counts its observers and their departures.
 #[derive(Default)]
@@ -52,16 +51,6 @@ fn holder_options() -> BrokerOptions {
     })
     .unwrap();
     BrokerOptions::default().with_security(security)
-}
-
-async fn eventually(mut condition: impl FnMut() -> bool) {
-    for _ in 0..250 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached in 5 s");
 }
 
 #[tokio::test]

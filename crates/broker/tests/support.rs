@@ -107,3 +107,14 @@ pub(crate) fn pair(client: BrokerOptions, server: BrokerOptions) -> Pair {
         root,
     }
 }
+
+/// Waits, at most 5 s, for `condition`.
+pub(crate) async fn eventually(mut condition: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached in 5 s");
+}

@@ -10,6 +10,18 @@ use std::time::{Duration, Instant};
 
 use spread_interop::peer::{python, workspace_root};
 
+/// The venv's python, or `None` (after saying so) where Twisted is not
+/// installed and this is not CI.
+fn twisted() -> Option<std::path::PathBuf> {
+    let python = python().unwrap();
+    if python.is_none() {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+    }
+    python
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Side {
     Rust,
@@ -108,12 +120,7 @@ const SIDES: [(Side, Side); 3] = [
 
 #[test]
 fn copy_pair() {
-    let Some(python) = python().unwrap() else {
-        eprintln!(
-            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
-        );
-        return;
-    };
+    let Some(python) = twisted() else { return };
     for (sender, receiver) in SIDES {
         let what = format!("copy: {sender:?} sender, {receiver:?} receiver");
         let run = run_pair("copy", receiver, sender, false, &python);
@@ -133,12 +140,7 @@ fn copy_pair() {
 
 #[test]
 fn copy2_pair() {
-    let Some(python) = python().unwrap() else {
-        eprintln!(
-            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
-        );
-        return;
-    };
+    let Some(python) = twisted() else { return };
     for (sender, receiver) in SIDES {
         let what = format!("copy2: {sender:?} sender, {receiver:?} receiver");
         let run = run_pair("copy2", receiver, sender, false, &python);
@@ -154,12 +156,7 @@ fn copy2_pair() {
 
 #[test]
 fn an_unregistered_pond_is_refused_with_insecure_jelly_both_ways() {
-    let Some(python) = python().unwrap() else {
-        eprintln!(
-            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
-        );
-        return;
-    };
+    let Some(python) = twisted() else { return };
     for (sender, receiver) in [(Side::Rust, Side::Twisted), (Side::Twisted, Side::Rust)] {
         for pair in ["copy", "copy2"] {
             let what =
@@ -182,12 +179,7 @@ fn an_unregistered_pond_is_refused_with_insecure_jelly_both_ways() {
 
 #[test]
 fn cache_pair() {
-    let Some(python) = python().unwrap() else {
-        eprintln!(
-            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
-        );
-        return;
-    };
+    let Some(python) = twisted() else { return };
     for (sender, receiver) in SIDES {
         let what = format!("cache: {sender:?} sender, {receiver:?} receiver");
         let run = run_pair("cache", receiver, sender, false, &python);
@@ -223,12 +215,7 @@ fn cache_pair() {
 
 #[test]
 fn an_unregistered_cache_is_refused_with_insecure_jelly_both_ways() {
-    let Some(python) = python().unwrap() else {
-        eprintln!(
-            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
-        );
-        return;
-    };
+    let Some(python) = twisted() else { return };
     for (sender, receiver) in [(Side::Rust, Side::Twisted), (Side::Twisted, Side::Rust)] {
         let what = format!("cache: {sender:?} sender, {receiver:?} receiver, nothing registered");
         let run = run_pair("cache", receiver, sender, true, &python);

@@ -147,3 +147,12 @@ fn dead() -> RemoteError {
         "Calling Stale Broker",
     )
 }
+
+impl spread_flavors::FromValue for RemoteCacheRef {
+    /// A cache the peer sent, as a `#[remote]` method's argument.
+    fn from_value(value: &Value) -> Result<Self, RemoteError> {
+        RemoteCacheRef::from_value(value).cloned().ok_or_else(|| {
+            RemoteError::type_error(format!("expected a cache, got {}", value.type_name()))
+        })
+    }
+}

@@ -160,3 +160,22 @@ impl fmt::Debug for RemoteReference {
         )
     }
 }
+
+impl spread_flavors::FromValue for RemoteReference {
+    /// A reference the peer sent, as a `#[remote]` method's argument.
+    fn from_value(value: &Value) -> Result<Self, spread_flavors::RemoteError> {
+        RemoteReference::from_value(value).cloned().ok_or_else(|| {
+            spread_flavors::RemoteError::type_error(format!(
+                "expected a remote reference, got {}",
+                value.type_name()
+            ))
+        })
+    }
+}
+
+impl spread_flavors::IntoValue for RemoteReference {
+    /// Sent back to its owner, as Twisted's `local` token.
+    fn into_value(self) -> Result<Value, spread_flavors::RemoteError> {
+        Ok(RemoteReference::into_value(self))
+    }
+}

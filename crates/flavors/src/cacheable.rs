@@ -175,3 +175,10 @@ where
         })
         .map(drop)
 }
+
+impl crate::IntoValue for LocalCacheable {
+    /// Sent as a cache.
+    fn into_value(self) -> Result<Value, RemoteError> {
+        Ok(LocalCacheable::into_value(self))
+    }
+}

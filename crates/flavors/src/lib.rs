@@ -48,15 +48,21 @@
 //! None.
 
 mod cacheable;
+mod convert;
 mod copyable;
 mod error;
 mod referenceable;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 // The public interface is:
 pub use crate::cacheable::{
     Cacheable, LocalCacheable, NewRemoteCache, Observer, ObserverLink, RemoteCache,
     allow_remote_cache,
 };
+pub use crate::convert::{FromValue, IntoValue};
 pub use crate::copyable::{Copyable, RemoteCopy, allow_copy, allow_remote_copy, copy};
 pub use crate::error::RemoteError;
 pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable};

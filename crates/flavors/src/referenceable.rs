@@ -130,3 +130,24 @@ impl fmt::Debug for LocalReferenceable {
         write!(f, "Referenceable@{:x}", self.addr())
     }
 }
+
+impl crate::IntoValue for LocalReferenceable {
+    /// Sent by reference.
+    fn into_value(self) -> Result<Value, RemoteError> {
+        Ok(LocalReferenceable::into_value(self))
+    }
+}
+
+impl crate::FromValue for LocalReferenceable {
+    /// One of this side's objects, sent back by the peer.
+    fn from_value(value: &Value) -> Result<Self, RemoteError> {
+        LocalReferenceable::from_value(value)
+            .cloned()
+            .ok_or_else(|| {
+                RemoteError::type_error(format!(
+                    "expected one of our objects, got {}",
+                    value.type_name()
+                ))
+            })
+    }
+}

@@ -1,0 +1,70 @@
+//! Not public API: what `spread-derive`'s generated code calls. It may change
+//! in any release.
+
+use crate::{Call, FromValue, RemoteError};
+
+/// Argument `name` of `call`, at position `index` or given by keyword, as a
+/// `T`; the `TypeError`s Python raises for a missing or wrong argument.
+pub fn arg<T: FromValue>(
+    call: &Call,
+    index: usize,
+    name: &str,
+    prefix: &str,
+) -> Result<T, RemoteError> {
+    let positional = call.args.get(index);
+    let keyword = call.kwarg(name);
+    let value = match (positional, keyword) {
+        (Some(_), Some(_)) => {
+            return Err(RemoteError::type_error(format!(
+                "{prefix}{}() got multiple values for argument '{name}'",
+                call.method
+            )));
+        }
+        (Some(v), None) | (None, Some(v)) => v,
+        (None, None) => {
+            return Err(RemoteError::type_error(format!(
+                "{prefix}{}() missing 1 required positional argument: '{name}'",
+                call.method
+            )));
+        }
+    };
+    T::from_value(value).map_err(|e| {
+        RemoteError::type_error(format!(
+            "{prefix}{}() argument '{name}': {}",
+            call.method, e.value
+        ))
+    })
+}
+
+/// Refuses more positional arguments, or other keywords, than the method has.
+pub fn check_arity(call: &Call, names: &[&str], prefix: &str) -> Result<(), RemoteError> {
+    if call.args.len() > names.len() {
+        return Err(RemoteError::type_error(format!(
+            "{prefix}{}() takes {} positional arguments but {} were given",
+            call.method,
+            names.len(),
+            call.args.len()
+        )));
+    }
+    for (key, _) in call.kwargs.iter() {
+        let known = key.as_str().is_some_and(|k| names.contains(&k));
+        if !known {
+            return Err(RemoteError::type_error(format!(
+                "{prefix}{}() got an unexpected keyword argument {key:?}",
+                call.method
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What Twisted answers for a method a cache does not have.
+pub fn no_such_observer(method: &str) -> RemoteError {
+    let mut e = RemoteError::new(
+        "builtins.AttributeError",
+        format!("object has no attribute 'observe_{method}'"),
+    );
+    e.parents.insert(1, "builtins.Exception".into());
+    e.parents.dedup();
+    e
+}

@@ -22,6 +22,9 @@ const LAYERS: &[&str] = &[
 /// Generates code that names paths in the facade; it must not link any layer.
 const PROC_MACRO: &str = "spread-derive";
 
+/// The top layer, which alone re-exports the derive macros.
+const FACADE: &str = "spread";
+
 pub(crate) fn check_workspace() -> Result<()> {
     let json = process::output(&mut process::cargo_cmd(&[
         "metadata",
@@ -57,6 +60,7 @@ fn violations(metadata: &Value) -> Result<Vec<String>> {
             let kind = dep["kind"].as_str().unwrap_or("normal");
             let upward = match (rank.get(name), rank.get(dep_name)) {
                 _ if name == PROC_MACRO => rank.contains_key(dep_name),
+                _ if dep_name == PROC_MACRO => name != FACADE,
                 (Some(own), Some(theirs)) => theirs >= own,
                 // Tools, tests and examples outside the layers may use any layer.
                 (None, _) => false,
@@ -141,6 +145,18 @@ mod tests {
     fn the_proc_macro_links_no_layer() {
         let m = metadata(&[("spread-derive", &[("spread-flavors", "normal")])]);
         assert_eq!(violations(&m).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn only_the_facade_links_the_derive_macros() {
+        let m = metadata(&[
+            ("spread", &[("spread-derive", "normal")]),
+            ("spread-flavors", &[("spread-derive", "normal")]),
+        ]);
+        assert_eq!(
+            violations(&m).unwrap(),
+            ["spread-flavors depends on spread-derive (normal), which is not below it"]
+        );
     }
 
     #[test]

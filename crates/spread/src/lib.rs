@@ -18,9 +18,12 @@ pub use spread_broker::{
     serve_with,
 };
 pub use spread_flavors::{
-    BoxFuture, Cacheable, Call, Copyable, LocalCacheable, LocalReferenceable, Observer,
-    Referenceable, RemoteCache, RemoteCopy, RemoteError, allow_copy, allow_remote_cache,
+    BoxFuture, Cacheable, Call, Copyable, FromValue, IntoValue, LocalCacheable, LocalReferenceable,
+    Observer, Referenceable, RemoteCache, RemoteCopy, RemoteError, allow_copy, allow_remote_cache,
     allow_remote_copy, copy,
 };
 pub use spread_jelly::{Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;
+
+#[cfg(feature = "derive")]
+pub use spread_derive::{Copyable, RemoteCopy, remote};

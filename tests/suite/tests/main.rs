@@ -1,0 +1,10 @@
+//! The test suite of spread's derive macros, one binary (`it`) for all
+//! modules so that the workspace links once.
+
+// `#[derive(Copyable, RemoteCopy)]`: exact state shape, attributes, errors
+// at run time, `FromValue`, and round trips through the jelly layer.
+mod derive_pass;
+// The compile-fail and pass cases of the derives (trybuild).
+mod ui;
+// `#[remote]` dispatch through a broker: names, arguments, errors.
+mod remote_pass;

@@ -1,0 +1,16 @@
+use spread::remote;
+
+struct A;
+struct B;
+struct C;
+
+#[remote(bogus)]
+impl A {}
+
+#[remote(perspective)]
+impl B {}
+
+#[remote(view)]
+impl C {}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use spread::{Copyable, RemoteCopy};
+
+#[derive(Debug, Clone, Copyable, RemoteCopy)]
+struct User {
+    name: String,
+    #[pb(skip, rename = "pw")]
+    password: String,
+    #[pb(skip, default)]
+    session: Option<u64>,
+}
+
+fn main() {}

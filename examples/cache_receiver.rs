@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use spread::{
-    BoxFuture, BrokerOptions, Call, Referenceable, RemoteCache, RemoteCacheRef, RemoteError,
-    SecurityOptions, Value, allow_remote_cache,
+    BrokerOptions, RemoteCacheRef, RemoteError, SecurityOptions, Value, allow_remote_cache, remote,
 };
 
 use crate::common::Shutdown;
@@ -44,26 +43,19 @@ impl SlaveDuckPond {
     }
 }
 
-impl RemoteCache for SlaveDuckPond {
-    fn observe_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            let duck = call.arg(0)?.clone();
-            match call.method.as_str() {
-                "addDuck" => {
-                    println!(" cache - addDuck");
-                    self.ducks.lock().unwrap().push(duck);
-                }
-                "removeDuck" => {
-                    println!(" cache - removeDuck");
-                    let mut ducks = self.ducks.lock().unwrap();
-                    if let Some(i) = ducks.iter().position(|d| *d == duck) {
-                        ducks.remove(i);
-                    }
-                }
-                _ => return Err(RemoteError::no_such_method(&call.method)),
-            }
-            Ok(Value::None)
-        })
+#[remote(cache)]
+impl SlaveDuckPond {
+    async fn add_duck(&self, duck: Value) {
+        println!(" cache - addDuck");
+        self.ducks.lock().unwrap().push(duck);
+    }
+
+    async fn remove_duck(&self, duck: Value) {
+        println!(" cache - removeDuck");
+        let mut ducks = self.ducks.lock().unwrap();
+        if let Some(i) = ducks.iter().position(|d| *d == duck) {
+            ducks.remove(i);
+        }
     }
 }
 
@@ -73,40 +65,35 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn check_ducks(&self) -> Result<Value, RemoteError> {
+    fn check_ducks_now(&self) -> Result<(), RemoteError> {
         let pond = self.pond.lock().unwrap();
         let slave = pond.as_ref().and_then(|p| p.get::<SlaveDuckPond>());
         let slave = slave.ok_or_else(|| RemoteError::value_error("no pond"))?;
         println!("{}", slave.describe());
-        Ok(Value::None)
+        Ok(())
     }
 }
 
-impl Referenceable for Receiver {
-    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            match call.method.as_str() {
-                "takePond" => {
-                    let pond = RemoteCacheRef::from_value(call.arg(0)?)
-                        .ok_or_else(|| RemoteError::type_error("takePond wants a pond"))?;
-                    println!("got pond: {pond:?}");
-                    *self.pond.lock().unwrap() = Some(pond.clone());
-                    self.check_ducks()
-                }
-                "checkDucks" => self.check_ducks(),
-                "ignorePond" => {
-                    println!("dropping pond");
-                    // The last handle goes: the owner hears `decache`.
-                    self.pond.lock().unwrap().take();
-                    Ok(Value::None)
-                }
-                "shutdown" => {
-                    self.shutdown.request();
-                    Ok(Value::None)
-                }
-                _ => Err(RemoteError::no_such_method(&call.method)),
-            }
-        })
+#[remote]
+impl Receiver {
+    async fn take_pond(&self, pond: RemoteCacheRef) -> Result<(), RemoteError> {
+        println!("got pond: {pond:?}");
+        *self.pond.lock().unwrap() = Some(pond);
+        self.check_ducks_now()
+    }
+
+    async fn check_ducks(&self) -> Result<(), RemoteError> {
+        self.check_ducks_now()
+    }
+
+    async fn ignore_pond(&self) {
+        println!("dropping pond");
+        // The last handle goes: the owner hears `decache`.
+        self.pond.lock().unwrap().take();
+    }
+
+    async fn shutdown(&self) {
+        self.shutdown.request();
     }
 }
 

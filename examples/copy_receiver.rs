@@ -11,20 +11,15 @@ mod common;
 use std::sync::Arc;
 
 use anyhow::Result;
-use serde::Deserialize;
-use spread::{
-    BoxFuture, BrokerOptions, Call, Referenceable, RemoteCopy, RemoteError, SecurityOptions, Value,
-    allow_remote_copy, from_value,
-};
+use spread::{BrokerOptions, RemoteCopy, SecurityOptions, allow_remote_copy, remote};
 
 use crate::common::Shutdown;
 
 /// The receiving side's pond: built from the state, no constructor called.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, RemoteCopy)]
 struct ReceiverPond {
-    #[expect(dead_code, reason = "part of the state, shown by Debug")]
     color: String,
-    #[serde(rename = "numFrogs")]
+    #[pb(rename = "numFrogs")]
     num_frogs: i64,
 }
 
@@ -34,38 +29,20 @@ impl ReceiverPond {
     }
 }
 
-impl RemoteCopy for ReceiverPond {
-    fn from_copyable_state(state: Value) -> Result<Self, spread::jelly::Error> {
-        from_value(&state)
-    }
-}
-
 struct Receiver {
     shutdown: Shutdown,
 }
 
-impl Referenceable for Receiver {
-    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            match call.method.as_str() {
-                "takePond" => {
-                    let pond = match call.arg(0)? {
-                        Value::Object(o) => o.downcast_ref::<ReceiverPond>(),
-                        _ => None,
-                    };
-                    let pond =
-                        pond.ok_or_else(|| RemoteError::type_error("takePond wants a pond"))?;
-                    println!(" got pond: {pond:?}");
-                    pond.count_frogs();
-                    Ok(Value::from("safe and sound"))
-                }
-                "shutdown" => {
-                    self.shutdown.request();
-                    Ok(Value::None)
-                }
-                _ => Err(RemoteError::no_such_method(&call.method)),
-            }
-        })
+#[remote]
+impl Receiver {
+    async fn take_pond(&self, pond: ReceiverPond) -> &'static str {
+        println!(" got pond: {} {}", pond.color, pond.num_frogs);
+        pond.count_frogs();
+        "safe and sound"
+    }
+
+    async fn shutdown(&self) {
+        self.shutdown.request();
     }
 }
 

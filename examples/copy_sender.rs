@@ -10,30 +10,20 @@
 mod common;
 
 use anyhow::Result;
-use serde::Serialize;
-use spread::{BrokerOptions, Copyable, Value, connect, copy, to_value};
+use spread::{BrokerOptions, Copyable, connect, copy};
 
-#[derive(Debug, Serialize)]
+/// The sender's module path in the howto: the receiver registers this name.
+#[derive(Debug, Copyable)]
+#[pb(class = "copy_sender.CopyPond")]
 struct CopyPond {
     color: String,
-    #[serde(rename = "numFrogs")]
+    #[pb(rename = "numFrogs")]
     num_frogs: i64,
 }
 
 impl CopyPond {
     fn count_frogs(&self) {
         println!("{} frogs", self.num_frogs);
-    }
-}
-
-impl Copyable for CopyPond {
-    fn type_to_copy(&self) -> &str {
-        // The sender's module path in the howto: the receiver registers this name.
-        "copy_sender.CopyPond"
-    }
-
-    fn state_to_copy(&self) -> Result<Value, spread::jelly::Error> {
-        to_value(self)
     }
 }
 

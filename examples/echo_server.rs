@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use anyhow::Result;
-use spread::{BoxFuture, BrokerOptions, Call, Referenceable, RemoteError, Value};
+use spread::{BrokerOptions, RemoteError, Value, remote};
 
 use crate::common::Shutdown;
 
@@ -17,23 +17,25 @@ struct Echo {
     shutdown: Shutdown,
 }
 
-impl Referenceable for Echo {
-    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            match call.method.as_str() {
-                "echo" => Ok(call.arg(0)?.clone()),
-                "add" => add(call.arg(0)?, call.arg(1)?),
-                "fail" => Err(RemoteError::value_error(match call.arg(0)? {
-                    Value::Str(msg) => msg.clone(),
-                    other => format!("{other:?}"),
-                })),
-                "shutdown" => {
-                    self.shutdown.request();
-                    Ok(Value::None)
-                }
-                _ => Err(RemoteError::no_such_method(&call.method)),
-            }
-        })
+#[remote]
+impl Echo {
+    async fn echo(&self, x: Value) -> Value {
+        x
+    }
+
+    async fn add(&self, a: Value, b: Value) -> Result<Value, RemoteError> {
+        add(&a, &b)
+    }
+
+    async fn fail(&self, msg: Value) -> Result<(), RemoteError> {
+        Err(RemoteError::value_error(match msg {
+            Value::Str(msg) => msg,
+            other => format!("{other:?}"),
+        }))
+    }
+
+    async fn shutdown(&self) {
+        self.shutdown.request();
     }
 }
 

@@ -14,3 +14,6 @@ mod broker;
 
 // The howto's Copyable examples, Rust and Twisted mixed.
 mod seed;
+
+// A derived Copyable through Twisted and back.
+mod derived;

@@ -224,39 +224,35 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         return Ok(out);
     }
     let self_ty = &block.self_ty;
-    let trait_impl = match args.kind {
-        Kind::Referenceable => quote! {
-            #[automatically_derived]
-            impl #krate::flavors::Referenceable for #self_ty {
-                fn remote_message(
-                    self: ::std::sync::Arc<Self>,
-                    call: #krate::flavors::Call,
-                ) -> #krate::flavors::BoxFuture<::std::result::Result<#krate::jelly::Value, #krate::flavors::RemoteError>> {
-                    ::std::boxed::Box::pin(async move {
-                        match call.method.as_str() {
-                            #(#arms)*
-                            _ => ::std::result::Result::Err(#krate::flavors::RemoteError::no_such_method(&call.method)),
-                        }
-                    })
-                }
+    // The two kinds differ only in the trait, its method, and what an
+    // unknown name gets.
+    let (trait_name, method_name, unknown) = match args.kind {
+        Kind::Referenceable => (
+            quote!(Referenceable),
+            quote!(remote_message),
+            quote!(#krate::flavors::RemoteError::no_such_method(&call.method)),
+        ),
+        Kind::Cache => (
+            quote!(RemoteCache),
+            quote!(observe_message),
+            quote!(#krate::flavors::__private::no_such_observer(&call.method)),
+        ),
+    };
+    let trait_impl = quote! {
+        #[automatically_derived]
+        impl #krate::flavors::#trait_name for #self_ty {
+            fn #method_name(
+                self: ::std::sync::Arc<Self>,
+                call: #krate::flavors::Call,
+            ) -> #krate::flavors::BoxFuture<::std::result::Result<#krate::jelly::Value, #krate::flavors::RemoteError>> {
+                ::std::boxed::Box::pin(async move {
+                    match call.method.as_str() {
+                        #(#arms)*
+                        _ => ::std::result::Result::Err(#unknown),
+                    }
+                })
             }
-        },
-        Kind::Cache => quote! {
-            #[automatically_derived]
-            impl #krate::flavors::RemoteCache for #self_ty {
-                fn observe_message(
-                    self: ::std::sync::Arc<Self>,
-                    call: #krate::flavors::Call,
-                ) -> #krate::flavors::BoxFuture<::std::result::Result<#krate::jelly::Value, #krate::flavors::RemoteError>> {
-                    ::std::boxed::Box::pin(async move {
-                        match call.method.as_str() {
-                            #(#arms)*
-                            _ => ::std::result::Result::Err(#krate::flavors::__private::no_such_observer(&call.method)),
-                        }
-                    })
-                }
-            }
-        },
+        }
     };
     Ok(quote! {
         #block

@@ -81,7 +81,7 @@ import peers  # this directory is sys.path[0] when run as a script
 peers.require_twisted("cache_sender.py")
 
 from twisted.internet import reactor, task  # noqa: E402
-from twisted.spread import jelly, pb  # noqa: E402
+from twisted.spread import pb  # noqa: E402
 
 from cache_classes import MasterDuckPond  # noqa: E402
 
@@ -100,14 +100,7 @@ class Sender:
         d.addCallback(self.phase2).addErrback(self.notOk)
 
     def notOk(self, failure):
-        print("error during takePond:", flush=True)
-        if failure.check(jelly.InsecureJelly):
-            print(" InsecureJelly", flush=True)
-            peers.finish(2, self.remote, self.shutdown)
-        else:
-            print(failure, flush=True)
-            peers.finish(1, self.remote, self.shutdown)
-        return None
+        return peers.take_pond_failed(failure, self.remote, self.shutdown)
 
     def phase2(self, response):
         self.pond.addDuck("ugly duckling")

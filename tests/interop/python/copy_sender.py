@@ -58,7 +58,7 @@ import peers  # this directory is sys.path[0] when run as a script
 peers.require_twisted("copy_sender.py")
 
 from twisted.internet import reactor  # noqa: E402
-from twisted.spread import jelly, pb  # noqa: E402
+from twisted.spread import pb  # noqa: E402
 
 PROGRAM = "copy_sender.py"
 
@@ -91,14 +91,7 @@ class Sender:
         peers.finish(0, self.remote, self.shutdown)
 
     def notOk(self, failure):
-        print("error during takePond:", flush=True)
-        if failure.check(jelly.InsecureJelly):
-            print(" InsecureJelly", flush=True)
-            peers.finish(2, self.remote, self.shutdown)
-        else:
-            print(failure, flush=True)
-            peers.finish(1, self.remote, self.shutdown)
-        return None
+        return peers.take_pond_failed(failure, self.remote, self.shutdown)
 
 
 def main(argv):

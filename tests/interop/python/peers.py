@@ -133,6 +133,21 @@ def finish(code, root=None, shutdown=False):
     d.addBoth(lambda _: _stop())
 
 
+def take_pond_failed(failure, root, shutdown):
+    """The howto senders' takePond errback: prints the howto's lines and ends
+    the run with 2 for InsecureJelly (the receiver registered nothing), 1 else."""
+    from twisted.spread import jelly
+
+    print("error during takePond:", flush=True)
+    if failure.check(jelly.InsecureJelly):
+        print(" InsecureJelly", flush=True)
+        finish(2, root, shutdown)
+    else:
+        print(failure, flush=True)
+        finish(1, root, shutdown)
+    return None
+
+
 def failed(program, what):
     """An errback: reports the failure on stderr and ends the run with status 1."""
 

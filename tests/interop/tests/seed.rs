@@ -118,40 +118,39 @@ const SIDES: [(Side, Side); 3] = [
     (Side::Twisted, Side::Rust),
 ];
 
-#[test]
-fn copy_pair() {
+/// Runs `pair` in every direction and checks the howto's lines on both
+/// sides, in order.
+fn check_pair(pair: &str, sender_lines: &[&str], receiver_lines: &[&str]) {
     let Some(python) = twisted() else { return };
     for (sender, receiver) in SIDES {
-        let what = format!("copy: {sender:?} sender, {receiver:?} receiver");
-        let run = run_pair("copy", receiver, sender, false, &python);
+        let what = format!("{pair}: {sender:?} sender, {receiver:?} receiver");
+        let run = run_pair(pair, receiver, sender, false, &python);
         assert_eq!(run.sender_status, Some(0), "{what}:\n{}", run.sender);
-        assert_lines(
-            &what,
-            &run.sender,
-            &[
-                "7 frogs",
-                "copy_sender.CopyPond",
-                "pond arrived safe and sound",
-            ],
-        );
-        assert_lines(&what, &run.receiver, &[" got pond:", "7 frogs"]);
+        assert_lines(&what, &run.sender, sender_lines);
+        assert_lines(&what, &run.receiver, receiver_lines);
     }
 }
 
 #[test]
+fn copy_pair() {
+    check_pair(
+        "copy",
+        &[
+            "7 frogs",
+            "copy_sender.CopyPond",
+            "pond arrived safe and sound",
+        ],
+        &[" got pond:", "7 frogs"],
+    );
+}
+
+#[test]
 fn copy2_pair() {
-    let Some(python) = twisted() else { return };
-    for (sender, receiver) in SIDES {
-        let what = format!("copy2: {sender:?} sender, {receiver:?} receiver");
-        let run = run_pair("copy2", receiver, sender, false, &python);
-        assert_eq!(run.sender_status, Some(0), "{what}:\n{}", run.sender);
-        assert_lines(
-            &what,
-            &run.sender,
-            &["count 7", "pond arrived safe and sound"],
-        );
-        assert_lines(&what, &run.receiver, &[" got pond:", " count 7"]);
-    }
+    check_pair(
+        "copy2",
+        &["count 7", "pond arrived safe and sound"],
+        &[" got pond:", " count 7"],
+    );
 }
 
 #[test]
@@ -179,38 +178,27 @@ fn an_unregistered_pond_is_refused_with_insecure_jelly_both_ways() {
 
 #[test]
 fn cache_pair() {
-    let Some(python) = twisted() else { return };
-    for (sender, receiver) in SIDES {
-        let what = format!("cache: {sender:?} sender, {receiver:?} receiver");
-        let run = run_pair("cache", receiver, sender, false, &python);
-        assert_eq!(run.sender_status, Some(0), "{what}:\n{}", run.sender);
-        // The owner sees its pond change, and sees the receiver stop
-        // observing once it drops its copy.
-        assert_lines(
-            &what,
-            &run.sender,
-            &[
-                "I have [2] ducks",
-                "I have [3] ducks",
-                "I have [2] ducks",
-                "stoppedObserving",
-            ],
-        );
-        assert_lines(
-            &what,
-            &run.receiver,
-            &[
-                " cache - sitting, er, setting ducks",
-                "got pond:",
-                "[2] ducks:  ['one duck', 'two duck']",
-                " cache - addDuck",
-                "[3] ducks:  ['one duck', 'two duck', 'ugly duckling']",
-                " cache - removeDuck",
-                "[2] ducks:  ['two duck', 'ugly duckling']",
-                "dropping pond",
-            ],
-        );
-    }
+    // The owner sees its pond change, and sees the receiver stop observing
+    // once it drops its copy.
+    check_pair(
+        "cache",
+        &[
+            "I have [2] ducks",
+            "I have [3] ducks",
+            "I have [2] ducks",
+            "stoppedObserving",
+        ],
+        &[
+            " cache - sitting, er, setting ducks",
+            "got pond:",
+            "[2] ducks:  ['one duck', 'two duck']",
+            " cache - addDuck",
+            "[3] ducks:  ['one duck', 'two duck', 'ugly duckling']",
+            " cache - removeDuck",
+            "[2] ducks:  ['two duck', 'ugly duckling']",
+            "dropping pond",
+        ],
+    );
 }
 
 #[test]

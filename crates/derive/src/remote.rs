@@ -150,7 +150,7 @@ fn arm(
         let ty = &typed.ty;
         // Spanned on the type, so that a type without FromValue is reported there.
         reads.push(quote_spanned! {ty.span()=>
-            let #local: #ty = #krate::flavors::__private::arg::<#ty>(&call, #index, #name, #prefix)?;
+            let #local: #ty = #krate::flavors::__private::arg::<#ty>(&mut call, #index, #name, #prefix)?;
         });
         names.push(name);
         passes.push(local);
@@ -246,7 +246,11 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 call: #krate::flavors::Call,
             ) -> #krate::flavors::BoxFuture<::std::result::Result<#krate::jelly::Value, #krate::flavors::RemoteError>> {
                 ::std::boxed::Box::pin(async move {
-                    match call.method.as_str() {
+                    // Arguments are moved out of the call as they are read,
+                    // so the name is matched on a copy.
+                    let mut call = call;
+                    let method = call.method.clone();
+                    match method.as_str() {
                         #(#arms)*
                         _ => ::std::result::Result::Err(#unknown),
                     }

@@ -20,6 +20,12 @@ use crate::RemoteError;
 pub trait FromValue: Sized {
     /// Reads the value, or says what was wrong as Python's `TypeError` would.
     fn from_value(value: &Value) -> Result<Self, RemoteError>;
+
+    /// Reads a value this side owns: types that can take the value's
+    /// contents (`Value`, `String`, `Vec`) move them instead of copying.
+    fn from_owned(value: Value) -> Result<Self, RemoteError> {
+        Self::from_value(&value)
+    }
 }
 
 /// A type a remote method can return: its [`Value`], or the error to send.
@@ -36,6 +42,10 @@ fn wrong(expected: &str, found: &Value) -> RemoteError {
 impl FromValue for Value {
     fn from_value(value: &Value) -> Result<Self, RemoteError> {
         Ok(value.clone())
+    }
+
+    fn from_owned(value: Value) -> Result<Self, RemoteError> {
+        Ok(value)
     }
 }
 
@@ -81,6 +91,13 @@ impl FromValue for String {
             other => Err(wrong("str", other)),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, RemoteError> {
+        match value {
+            Value::Str(s) => Ok(s),
+            other => Err(wrong("str", &other)),
+        }
+    }
 }
 
 impl FromValue for Dict {
@@ -100,6 +117,13 @@ impl<T: FromValue> FromValue for Option<T> {
             other => T::from_value(other).map(Some),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, RemoteError> {
+        match value {
+            Value::None => Ok(None),
+            other => T::from_owned(other).map(Some),
+        }
+    }
 }
 
 impl<T: FromValue> FromValue for Vec<T> {
@@ -115,6 +139,16 @@ impl<T: FromValue> FromValue for Vec<T> {
                 .iter()
                 .map(T::from_value)
                 .collect(),
+        }
+    }
+
+    fn from_owned(value: Value) -> Result<Self, RemoteError> {
+        match value {
+            Value::List(items)
+            | Value::Tuple(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items) => items.into_iter().map(T::from_owned).collect(),
+            other => Self::from_value(&other),
         }
     }
 }

@@ -1,18 +1,24 @@
 //! Not public API: what `spread-derive`'s generated code calls. It may change
 //! in any release.
 
+use spread_jelly::Value;
+
 use crate::{Call, FromValue, RemoteError};
 
 /// Argument `name` of `call`, at position `index` or given by keyword, as a
-/// `T`; the `TypeError`s Python raises for a missing or wrong argument.
+/// `T`, moved out of the call (which is the method's to consume); the
+/// `TypeError`s Python raises for a missing or wrong argument.
 pub fn arg<T: FromValue>(
-    call: &Call,
+    call: &mut Call,
     index: usize,
     name: &str,
     prefix: &str,
 ) -> Result<T, RemoteError> {
-    let positional = call.args.get(index);
-    let keyword = call.kwarg(name);
+    let positional = call
+        .args
+        .get_mut(index)
+        .map(|v| std::mem::replace(v, Value::None));
+    let keyword = call.kwargs.remove_str(name);
     let value = match (positional, keyword) {
         (Some(_), Some(_)) => {
             return Err(RemoteError::type_error(format!(
@@ -28,7 +34,7 @@ pub fn arg<T: FromValue>(
             )));
         }
     };
-    T::from_value(value).map_err(|e| {
+    T::from_owned(value).map_err(|e| {
         RemoteError::type_error(format!(
             "{prefix}{}() argument '{name}': {}",
             call.method, e.value

@@ -340,6 +340,25 @@ impl Dict {
             .map(|(_, v)| v)
     }
 
+    /// Removes and returns the value of the last entry whose key is the
+    /// text `key` (or the same UTF-8 bytes), as [`Dict::get_str`] finds it.
+    ///
+    /// ```
+    /// use spread_jelly::{Dict, Value};
+    ///
+    /// let mut d = Dict::from_iter([(Value::from("a"), Value::from(1))]);
+    /// assert_eq!(d.remove_str("a"), Some(Value::from(1)));
+    /// assert!(d.is_empty());
+    /// ```
+    pub fn remove_str(&mut self, key: &str) -> Option<Value> {
+        let index = self.entries.iter().rposition(|(k, _)| match k {
+            Value::Str(s) => s == key,
+            Value::Bytes(b) => b.as_ref() == key.as_bytes(),
+            _ => false,
+        })?;
+        Some(self.entries.remove(index).1)
+    }
+
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -213,3 +213,48 @@ async fn a_peer_that_never_reads_is_disconnected() {
     };
     assert!(matches!(reason, Err(ProtocolError::Limit(_))), "{reason:?}");
 }
+
+/// A peer that chooses the `none` dialect (the spec's `none_dialect` probe):
+/// no vocabulary either way, and everything else unchanged.
+#[tokio::test]
+async fn the_none_dialect_works_without_vocabulary() {
+    let (mut raw, theirs) = tokio::io::duplex(4096);
+    let (_broker, driver) = Broker::new(
+        theirs,
+        Role::Server,
+        BrokerOptions::default().with_root(Arc::new(TestRoot::default())),
+    );
+    tokio::spawn(driver);
+    let mut offer = [0u8; 12];
+    raw.read_exact(&mut offer).await.unwrap();
+    raw.write_all(b"\x04\x82none").await.unwrap();
+    // ["version", 6] with "version" spelled out: 02 80 07 82 version 06 81.
+    let mut version = [0u8; 13];
+    raw.read_exact(&mut version).await.unwrap();
+    assert_eq!(version, *b"\x02\x80\x07\x82version\x06\x81");
+    let message = encode_to_vec(
+        &Sexp::list([
+            Sexp::from("message"),
+            Sexp::from(1),
+            Sexp::from("root"),
+            Sexp::from("echo"),
+            Sexp::from(1),
+            Sexp::list([Sexp::from("tuple"), Sexp::from(5)]),
+            Sexp::list([Sexp::from("dictionary")]),
+        ]),
+        Dialect::None,
+    )
+    .unwrap();
+    raw.write_all(&message).await.unwrap();
+    let expected = encode_to_vec(
+        &Sexp::list([Sexp::from("answer"), Sexp::from(1), Sexp::from(5)]),
+        Dialect::None,
+    )
+    .unwrap();
+    let mut answer = vec![0u8; expected.len()];
+    tokio::time::timeout(Duration::from_secs(5), raw.read_exact(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer, expected);
+}

@@ -8,3 +8,5 @@ mod derive_pass;
 mod ui;
 // `#[remote]` dispatch through a broker: names, arguments, errors.
 mod remote_pass;
+// The README's example, run as written.
+mod readme;

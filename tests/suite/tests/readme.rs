@@ -1,0 +1,63 @@
+//! The README's server-and-client example, kept compiling and passing (it
+//! binds a free port here instead of 8800).
+
+use std::sync::Arc;
+
+use spread::{
+    BrokerOptions, Copyable, RemoteCopy, SecurityOptions, Value, allow_remote_copy, connect, copy,
+    remote, serve,
+};
+
+#[derive(Debug, Clone, Copyable, RemoteCopy)]
+#[pb(class = "copy_sender.CopyPond")]
+struct Pond {
+    color: String,
+    #[pb(rename = "numFrogs")]
+    num_frogs: i64,
+}
+
+struct Receiver;
+
+#[remote]
+impl Receiver {
+    async fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+    async fn take_pond(&self, pond: Pond) -> String {
+        pond.color
+    }
+}
+
+#[tokio::test]
+async fn the_readme_example_runs() -> Result<(), Box<dyn std::error::Error>> {
+    let mut security = SecurityOptions::new();
+    allow_remote_copy::<Pond>(&mut security, "copy_sender.CopyPond")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = serve(
+        listener,
+        BrokerOptions::default()
+            .with_security(security)
+            .with_root(Arc::new(Receiver)),
+    );
+
+    let root = connect(addr, BrokerOptions::default())
+        .await?
+        .root_object()
+        .await?;
+    assert_eq!(
+        root.call_remote("add", vec![Value::from(2), Value::from(3)])
+            .await?,
+        Value::from(5)
+    );
+    let pond = copy(Pond {
+        color: "green".into(),
+        num_frogs: 7,
+    });
+    assert_eq!(
+        root.call_remote("takePond", vec![pond]).await?,
+        Value::from("green")
+    );
+    server.shutdown().await;
+    Ok(())
+}

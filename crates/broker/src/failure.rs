@@ -84,10 +84,7 @@ pub(crate) fn from_jelly_error(e: &spread_jelly::Error) -> RemoteError {
                 Some((module, _)) => format!("Module {module} not allowed (in type {tag})."),
                 None => format!("b'{tag}'"),
             };
-            let mut error = RemoteError::new("twisted.spread.jelly.InsecureJelly", message);
-            error.parents.insert(1, "builtins.Exception".to_owned());
-            error.parents.dedup();
-            error
+            RemoteError::new("twisted.spread.jelly.InsecureJelly", message)
         }
         _ => RemoteError::type_error(e.to_string()),
     }

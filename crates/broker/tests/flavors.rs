@@ -53,6 +53,20 @@ fn holder_options() -> BrokerOptions {
     BrokerOptions::default().with_security(security)
 }
 
+/// A pair whose server keeps a cache of a fresh owner's Counter.
+async fn owner_with_one_observer() -> (crate::support::Pair, Arc<Counter>) {
+    let p = pair(BrokerOptions::default(), holder_options());
+    let root = p.client.root_object().await.unwrap();
+    let owner = Arc::new(Counter::default());
+    root.call_remote(
+        "keep",
+        vec![LocalCacheable::new(owner.clone()).into_value()],
+    )
+    .await
+    .unwrap();
+    (p, owner)
+}
+
 #[tokio::test]
 async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly() {
     let p = pair(BrokerOptions::default(), holder_options());
@@ -93,15 +107,7 @@ async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly
 
 #[tokio::test]
 async fn the_holder_reads_its_copy_as_updates_arrive() {
-    let p = pair(BrokerOptions::default(), holder_options());
-    let root = p.client.root_object().await.unwrap();
-    let owner = Arc::new(Counter::default());
-    root.call_remote(
-        "keep",
-        vec![LocalCacheable::new(owner.clone()).into_value()],
-    )
-    .await
-    .unwrap();
+    let (p, owner) = owner_with_one_observer().await;
     let seen = || {
         let kept = p.root.kept.lock().unwrap();
         let handle = RemoteCacheRef::from_value(&kept[0]).expect("the server holds a cache handle");
@@ -124,15 +130,7 @@ async fn the_holder_reads_its_copy_as_updates_arrive() {
 
 #[tokio::test]
 async fn stopped_observing_runs_when_the_connection_drops() {
-    let p = pair(BrokerOptions::default(), holder_options());
-    let root = p.client.root_object().await.unwrap();
-    let owner = Arc::new(Counter::default());
-    root.call_remote(
-        "keep",
-        vec![LocalCacheable::new(owner.clone()).into_value()],
-    )
-    .await
-    .unwrap();
+    let (p, owner) = owner_with_one_observer().await;
     p.server.close();
     eventually(|| owner.stopped.load(Ordering::SeqCst) == 1).await;
     assert!(owner.observers.lock().unwrap().is_empty());

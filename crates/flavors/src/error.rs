@@ -65,10 +65,7 @@ impl RemoteError {
 
     /// Twisted's `pb.Error`: an expected error, which Twisted does not log.
     pub fn pb_error(message: impl Into<String>) -> RemoteError {
-        let mut e = RemoteError::new("twisted.spread.pb.Error", message);
-        e.parents.insert(1, "builtins.Exception".to_owned());
-        e.parents.dedup();
-        e
+        RemoteError::new("twisted.spread.pb.Error", message)
     }
 
     /// What Twisted answers for a method the object does not have.

@@ -66,11 +66,8 @@ pub fn check_arity(call: &Call, names: &[&str], prefix: &str) -> Result<(), Remo
 
 /// What Twisted answers for a method a cache does not have.
 pub fn no_such_observer(method: &str) -> RemoteError {
-    let mut e = RemoteError::new(
+    RemoteError::new(
         "builtins.AttributeError",
         format!("object has no attribute 'observe_{method}'"),
-    );
-    e.parents.insert(1, "builtins.Exception".into());
-    e.parents.dedup();
-    e
+    )
 }

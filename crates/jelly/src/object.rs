@@ -115,14 +115,7 @@ impl Object {
         value: T,
         rule: impl Fn(&T) -> Result<Value, Error> + Send + Sync + 'static,
     ) -> Object {
-        Object {
-            inner: Arc::new(Inner {
-                class: class.into(),
-                value: Box::new(value),
-                debug: debug_of::<T>,
-                state: Some(state_fn(rule)),
-            }),
-        }
+        Object::build(class.into(), value, Some(state_fn(rule)))
     }
 
     /// An object with no copy rule, such as one built from a received
@@ -131,12 +124,20 @@ impl Object {
         class: impl Into<String>,
         value: T,
     ) -> Object {
+        Object::build(class.into(), value, None)
+    }
+
+    fn build<T: fmt::Debug + Send + Sync + 'static>(
+        class: String,
+        value: T,
+        state: Option<StateFn>,
+    ) -> Object {
         Object {
             inner: Arc::new(Inner {
-                class: class.into(),
+                class,
                 value: Box::new(value),
                 debug: debug_of::<T>,
-                state: None,
+                state,
             }),
         }
     }

@@ -232,6 +232,9 @@ impl SecurityOptions {
 
 /// `module.Class`: dotted identifiers, at least one dot. Twisted's class
 /// names are qualified Python names, which always have this form.
+///
+/// `spread-derive` checks `#[pb(class = ...)]` with a copy of this rule
+/// (`attr.rs`: a macro crate links no layer); change both together.
 fn is_class_name(class: &str) -> bool {
     class.contains('.')
         && class.split('.').all(|part| {

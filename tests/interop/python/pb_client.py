@@ -352,6 +352,15 @@ def s_fail_expected(root):
 
 
 @defer.inlineCallbacks
+def s_traceback(root):
+    # The server sends tracebacks (unsafeTracebacks): the text arrives whole.
+    [f] = yield expect_remote_error(root, "failWithTraceback")
+    expect(failure_type(f) == "builtins.ValueError", f"type {f.type!r}")
+    expect(f.unsafeTracebacks is True, f"unsafeTracebacks {f.unsafeTracebacks!r}")
+    expect("failWithTraceback" in f.traceback, f"traceback {f.traceback!r}")
+
+
+@defer.inlineCallbacks
 def s_unknown_method(root):
     [f] = yield expect_remote_error(root, "noSuchMethod")
     expect(failure_type(f) == "twisted.spread.flavors.NoSuchMethod", f"got {failure_text(f)!r}")
@@ -459,6 +468,7 @@ SCENARIOS = [
     ("kw", s_kw),
     ("fail", s_fail),
     ("failExpected", s_fail_expected),
+    ("traceback", s_traceback),
     ("unknownMethod", s_unknown_method),
     ("callBack", s_callback),
     ("returnIt", s_return_it),

@@ -76,6 +76,9 @@ class ScenarioRoot(pb.Root):
     def remote_fail(self, msg):
         raise ValueError(msg)
 
+    def remote_failWithTraceback(self):
+        raise ValueError("traced")
+
     def remote_failExpected(self, msg):
         raise KnownError(msg)
 
@@ -124,7 +127,8 @@ class ScenarioRoot(pb.Root):
 
 def main(argv):
     port, _ = peers.parse_args("pb_server.py", argv)
-    return peers.serve("pb_server.py", ScenarioRoot(), port)
+    # Tracebacks on: the scenario client checks that they travel.
+    return peers.serve("pb_server.py", ScenarioRoot(), port, unsafe_tracebacks=True)
 
 
 if __name__ == "__main__":

@@ -86,8 +86,9 @@ def shutdown_soon():
     reactor.callLater(0.1, reactor.stop)
 
 
-def serve(program, root, port, idle_limit=IDLE_LIMIT):
-    """Publishes `root` on 127.0.0.1:port until shutdown_soon() or idle_limit; the exit status."""
+def serve(program, root, port, idle_limit=IDLE_LIMIT, unsafe_tracebacks=False):
+    """Publishes `root` on 127.0.0.1:port until shutdown_soon() or idle_limit; the exit status.
+    With unsafe_tracebacks, errors carry their traceback text (Twisted's unsafeTracebacks)."""
     from twisted.internet import reactor
     from twisted.python import log
     from twisted.spread import pb
@@ -98,7 +99,8 @@ def serve(program, root, port, idle_limit=IDLE_LIMIT):
         reactor.stop()
 
     log.startLogging(sys.stderr, setStdout=False)
-    listening = reactor.listenTCP(port, pb.PBServerFactory(root), interface="127.0.0.1")
+    factory = pb.PBServerFactory(root, unsafeTracebacks=unsafe_tracebacks)
+    listening = reactor.listenTCP(port, factory, interface="127.0.0.1")
     sys.stdout.write(f"listening on 127.0.0.1:{listening.getHost().port}\n")
     sys.stdout.flush()
     reactor.callLater(idle_limit, give_up)

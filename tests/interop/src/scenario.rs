@@ -61,6 +61,11 @@ impl Referenceable for ScenarioRoot {
                 "echo" => Ok(call.arg(0)?.clone()),
                 "add" => Ok(Value::from(call.arg_as::<i64>(0)? + call.arg_as::<i64>(1)?)),
                 "fail" => Err(RemoteError::value_error(text(call.arg(0)?))),
+                "failWithTraceback" => {
+                    let mut e = RemoteError::value_error("traced");
+                    e.traceback = Some("Traceback (most recent call last):\n  in failWithTraceback\nValueError: traced\n".into());
+                    Err(e)
+                }
                 "failExpected" => {
                     let mut e = RemoteError::pb_error(text(call.arg(0)?));
                     e.remote_type = "__main__.KnownError".into();

@@ -201,6 +201,17 @@ fn rust_client_against_twisted_server() {
             ),
             "__main__.KnownError: known"
         );
+        // Twisted's real traceback text, sent because its factory opts in.
+        match root.call_remote("failWithTraceback", vec![]).await {
+            Err(CallError::Remote(e)) => {
+                let traceback = e.traceback.expect("a traceback");
+                assert!(
+                    traceback.contains("remote_failWithTraceback"),
+                    "{traceback}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(
             remote_type(root.call_remote("noSuchMethod", vec![]).await),
             "twisted.spread.flavors.NoSuchMethod: No such method: remote_noSuchMethod"
@@ -322,7 +333,9 @@ fn twisted_client_against_rust_server() {
     let (server, port) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = serve_with(listener, BrokerOptions::default(), |broker| {
+        // Tracebacks on, as pb_server.py has them: the client checks they travel.
+        let options = BrokerOptions::default().with_unsafe_tracebacks(true);
+        let server = serve_with(listener, options, |broker| {
             Some(ScenarioRoot::new(broker) as Arc<dyn Referenceable>)
         });
         (server, port)

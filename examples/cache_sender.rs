@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use spread::{
-    BrokerOptions, Cacheable, CallError, LocalCacheable, Observer, RemoteReference, Value, connect,
+    BrokerOptions, Cacheable, CallError, Observer, RemoteReference, Value, cache, connect,
 };
 
 struct MasterDuckPond {
@@ -82,7 +82,7 @@ async fn main() -> Result<()> {
 
     let broker = connect(("127.0.0.1", port), BrokerOptions::default()).await?;
     let root = broker.root_object().await?;
-    let sent = LocalCacheable::new(pond.clone()).into_value();
+    let sent = cache(pond.clone());
     match root.call_remote("takePond", vec![sent]).await {
         Ok(_) => {}
         Err(CallError::Remote(e)) if e.is("twisted.spread.jelly.InsecureJelly") => {

@@ -2,10 +2,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use spread_broker::{Broker, BrokerOptions, CallError, RemoteReference};
-use spread_flavors::{LocalReferenceable, Referenceable};
+use spread_flavors::{FromValue, LocalReferenceable, Referenceable, reference};
 use spread_jelly::Value;
 
-use crate::support::{Pinged, eventually, pair};
+use crate::support::{Pinged, pair, tables};
 
 fn assert_handles_are_shareable<T: Send + Sync + Clone + 'static>() {}
 
@@ -15,7 +15,8 @@ fn handles_are_send_sync_clone() {
     assert_handles_are_shareable::<RemoteReference>();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// On a paused clock the sleeps are virtual: the answers' order is fixed.
+#[tokio::test(start_paused = true)]
 async fn pipelined_calls_are_answered_by_request_id() {
     let p = pair(BrokerOptions::default(), BrokerOptions::default());
     let root = p.client.root_object().await.unwrap();
@@ -65,7 +66,7 @@ async fn references_travel_both_ways_and_are_released() {
     let p = pair(BrokerOptions::default(), BrokerOptions::default());
     let root = p.client.root_object().await.unwrap();
     let pinged: Arc<dyn Referenceable> = Arc::new(Pinged);
-    let mine = LocalReferenceable::new(pinged.clone()).into_value();
+    let mine = reference(pinged.clone());
 
     // The server calls our object back.
     assert_eq!(
@@ -77,15 +78,15 @@ async fn references_travel_both_ways_and_are_released() {
     // Sent back to us, it is our own object.
     let back = root.call_remote("echo", vec![mine.clone()]).await.unwrap();
     assert!(Arc::ptr_eq(
-        LocalReferenceable::from_value(&back).unwrap().object(),
+        back.downcast_ref::<LocalReferenceable>().unwrap().object(),
         &pinged
     ));
 
     // A child on the server: one reference here, one object there.
     let child = root.call_remote("child", vec![]).await.unwrap();
-    assert_eq!(p.client.remote_reference_count(), 1);
-    assert_eq!(p.server.local_object_count(), 1);
-    let child_ref = RemoteReference::from_value(&child).unwrap().clone();
+    tables(&p.client, |s| s.remote_references == 1).await;
+    assert_eq!(p.server.stats().local_objects, 1);
+    let child_ref = RemoteReference::from_value(&child).unwrap();
     assert_eq!(
         child_ref
             .call_remote("echo", vec![Value::from(1)])
@@ -94,9 +95,14 @@ async fn references_travel_both_ways_and_are_released() {
         Value::from(1)
     );
     drop((child, child_ref));
-    assert_eq!(p.client.remote_reference_count(), 0);
-    eventually(|| p.server.local_object_count() == 0 && p.client.local_object_count() == 0).await;
-    assert_eq!(p.server.remote_reference_count(), 0);
+    tables(&p.client, |s| {
+        s.remote_references == 0 && s.local_objects == 0
+    })
+    .await;
+    tables(&p.server, |s| {
+        s.local_objects == 0 && s.remote_references == 0
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -135,15 +141,13 @@ async fn too_many_calls_in_flight_fail_at_once() {
         BrokerOptions::default(),
     );
     let root = p.client.root_object().await.unwrap();
-    let _a = tokio::spawn({
-        let root = root.clone();
-        async move { root.call_remote("hang", vec![]).await }
-    });
-    let _b = tokio::spawn({
-        let root = root.clone();
-        async move { root.call_remote("hang", vec![]).await }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..2 {
+        tokio::spawn({
+            let root = root.clone();
+            async move { root.call_remote("hang", vec![]).await }
+        });
+    }
+    tables(&p.client, |s| s.calls_in_flight == 2).await;
     assert!(matches!(
         root.call_remote("echo", vec![]).await,
         Err(CallError::TooManyCalls { limit: 2 })
@@ -164,7 +168,7 @@ async fn a_lost_connection_fails_every_pending_call_and_runs_callbacks() {
             tokio::spawn(async move { root.call_remote("hang", vec![]).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tables(&p.server, |s| s.calls_serving == 5).await;
     p.server.close();
     for call in pending {
         let result = tokio::time::timeout(Duration::from_secs(5), call)
@@ -228,10 +232,10 @@ async fn the_local_object_table_is_bounded() {
         ),
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.server.local_object_count(), 3);
+    assert_eq!(p.server.stats().local_objects, 3);
     // Released references make room again.
     children.clear();
-    eventually(|| p.server.local_object_count() == 0).await;
+    tables(&p.server, |s| s.local_objects == 0).await;
     assert!(root.call_remote("child", vec![]).await.is_ok());
 }
 

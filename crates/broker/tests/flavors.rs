@@ -4,12 +4,12 @@ use std::sync::{Arc, Mutex};
 use spread_broker::{BrokerOptions, RemoteCacheRef};
 use spread_flavors::{
     BoxFuture, Cacheable, Call, Copyable, LocalCacheable, Observer, RemoteCache, RemoteCopy,
-    RemoteError, allow_copy, allow_remote_cache, copy,
+    RemoteError, allow_copy, allow_remote_cache, cache, copy,
 };
 use spread_jelly::{Error, Value};
 use spread_security::SecurityOptions;
 
-use crate::support::{eventually, pair};
+use crate::support::{pair, tables};
 
 /// An owner that counts its observers and their departures.
 #[derive(Default)]
@@ -58,12 +58,9 @@ async fn owner_with_one_observer() -> (crate::support::Pair, Arc<Counter>) {
     let p = pair(BrokerOptions::default(), holder_options());
     let root = p.client.root_object().await.unwrap();
     let owner = Arc::new(Counter::default());
-    root.call_remote(
-        "keep",
-        vec![LocalCacheable::new(owner.clone()).into_value()],
-    )
-    .await
-    .unwrap();
+    root.call_remote("keep", vec![cache(owner.clone())])
+        .await
+        .unwrap();
     (p, owner)
 }
 
@@ -72,7 +69,7 @@ async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly
     let p = pair(BrokerOptions::default(), holder_options());
     let root = p.client.root_object().await.unwrap();
     let owner = Arc::new(Counter::default());
-    let sent = || LocalCacheable::new(owner.clone()).into_value();
+    let sent = || cache(owner.clone());
 
     root.call_remote("keep", vec![sent()]).await.unwrap();
     root.call_remote("keep", vec![sent()]).await.unwrap();
@@ -81,7 +78,7 @@ async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly
         1,
         "the second send is a cached token"
     );
-    assert_eq!(p.server.remote_cache_count(), 1);
+    assert_eq!(p.server.stats().remote_caches, 1);
 
     // Updates reach the holder's copy.
     let observer = owner.observers.lock().unwrap()[0].clone();
@@ -92,7 +89,9 @@ async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly
 
     // Sent back, the cache is the owner's own object.
     let back = root.call_remote("firstKept", vec![]).await.unwrap();
-    let back = LocalCacheable::from_value(&back).expect("our own Cacheable");
+    let back = back
+        .downcast_ref::<LocalCacheable>()
+        .expect("our own Cacheable");
     assert!(Arc::ptr_eq(
         back.object(),
         &(owner.clone() as Arc<dyn Cacheable>)
@@ -100,8 +99,10 @@ async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly
 
     // Both handles dropped: one stoppedObserving, then uncache.
     root.call_remote("dropKept", vec![]).await.unwrap();
-    eventually(|| owner.stopped.load(Ordering::SeqCst) == 1).await;
-    eventually(|| p.server.remote_cache_count() == 0 && p.client.cache_count() == 0).await;
+    // The owner's table empties as it runs stoppedObserving.
+    tables(&p.client, |s| s.caches == 0).await;
+    assert_eq!(owner.stopped.load(Ordering::SeqCst), 1);
+    tables(&p.server, |s| s.remote_caches == 0).await;
     assert!(owner.observers.lock().unwrap().is_empty());
 }
 
@@ -110,7 +111,9 @@ async fn the_holder_reads_its_copy_as_updates_arrive() {
     let (p, owner) = owner_with_one_observer().await;
     let seen = || {
         let kept = p.root.kept.lock().unwrap();
-        let handle = RemoteCacheRef::from_value(&kept[0]).expect("the server holds a cache handle");
+        let handle = kept[0]
+            .downcast_ref::<RemoteCacheRef>()
+            .expect("the server holds a cache handle");
         handle
             .get::<Seen>()
             .expect("built as the registered type")
@@ -132,7 +135,9 @@ async fn the_holder_reads_its_copy_as_updates_arrive() {
 async fn stopped_observing_runs_when_the_connection_drops() {
     let (p, owner) = owner_with_one_observer().await;
     p.server.close();
-    eventually(|| owner.stopped.load(Ordering::SeqCst) == 1).await;
+    // Observers have stopped by the time the connection reports closed.
+    p.client.closed().await;
+    assert_eq!(owner.stopped.load(Ordering::SeqCst), 1);
     assert!(owner.observers.lock().unwrap().is_empty());
 }
 
@@ -200,7 +205,7 @@ async fn a_cache_class_sent_as_a_copy_is_refused() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.server.remote_cache_count(), 0);
+    assert_eq!(p.server.stats().remote_caches, 0);
 }
 
 /// The holder's cache table is bounded: an owner cannot make it grow
@@ -212,19 +217,13 @@ async fn the_holders_cache_table_is_bounded() {
     let root = p.client.root_object().await.unwrap();
     let owners: Vec<Arc<Counter>> = (0..3).map(|_| Arc::new(Counter::default())).collect();
     for owner in &owners[..2] {
-        root.call_remote(
-            "keep",
-            vec![LocalCacheable::new(owner.clone()).into_value()],
-        )
-        .await
-        .unwrap();
+        root.call_remote("keep", vec![cache(owner.clone())])
+            .await
+            .unwrap();
     }
     let third = root
-        .call_remote(
-            "keep",
-            vec![LocalCacheable::new(owners[2].clone()).into_value()],
-        )
+        .call_remote("keep", vec![cache(owners[2].clone())])
         .await;
     assert!(third.is_err(), "{third:?}");
-    assert_eq!(p.server.remote_cache_count(), 2);
+    assert_eq!(p.server.stats().remote_caches, 2);
 }

@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use spread_broker::{Broker, BrokerOptions, Role};
-use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+use spread_broker::{Broker, BrokerOptions, Role, Stats};
+use spread_flavors::{BoxFuture, Call, FromValue, Referenceable, RemoteError, reference};
 use spread_jelly::Value;
 
 /// A root with the methods the tests call.
@@ -56,15 +56,11 @@ impl Referenceable for TestRoot {
                 }
                 "hang" => std::future::pending().await,
                 "callBack" => {
-                    let target = spread_broker::RemoteReference::from_value(call.arg(0)?)
-                        .ok_or_else(|| RemoteError::type_error("expected a reference"))?
-                        .clone();
-                    target
-                        .call_remote("ping", vec![])
-                        .await
-                        .map_err(|e| RemoteError::value_error(e.to_string()))
+                    let target = spread_broker::RemoteReference::from_value(call.arg(0)?)?;
+                    // A failed onward call is this call's error, as is.
+                    Ok(target.call_remote("ping", vec![]).await?)
                 }
-                "child" => Ok(LocalReferenceable::new(Arc::new(TestRoot::default())).into_value()),
+                "child" => Ok(reference(Arc::new(TestRoot::default()))),
                 _ => Err(RemoteError::no_such_method(&call.method)),
             }
         })
@@ -108,13 +104,11 @@ pub(crate) fn pair(client: BrokerOptions, server: BrokerOptions) -> Pair {
     }
 }
 
-/// Waits, at most 5 s, for `condition`.
-pub(crate) async fn eventually(mut condition: impl FnMut() -> bool) {
-    for _ in 0..250 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached in 5 s");
+/// Waits, at most 10 s, until `broker`'s tables satisfy `condition`. The
+/// broker publishes every change, so this waits on events, not a clock;
+/// the bound only turns a bug into a failure instead of a hang.
+pub(crate) async fn tables(broker: &Broker, condition: impl FnMut(&Stats) -> bool) -> Stats {
+    tokio::time::timeout(Duration::from_secs(10), broker.wait_for_stats(condition))
+        .await
+        .expect("the tables never reached the state waited for")
 }

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use spread_jelly::{Dict, Error, Object, Value};
@@ -29,6 +30,7 @@ pub trait Cacheable: Send + Sync + 'static {
 }
 
 /// The connection side of an [`Observer`], which the broker provides.
+/// Not public API: the broker implements it, users never see it.
 pub trait ObserverLink: Send + Sync + 'static {
     /// Calls `observe_<method>` on the peer's cache. The call is sent at
     /// once; the future only waits for the answer.
@@ -38,20 +40,19 @@ pub trait ObserverLink: Send + Sync + 'static {
         args: Vec<Value>,
         kwargs: Dict,
     ) -> BoxFuture<Result<Value, RemoteError>>;
-
-    /// Which connection and cache this is, for equality.
-    fn key(&self) -> (u64, i64);
 }
 
 /// One peer's cache of a [`Cacheable`]: Twisted's `RemoteCacheObserver`.
-/// Cheap to clone; equal when it is the same peer's cache of the same object.
+/// Cheap to clone; equal when it is the same peer's cache of the same
+/// object (the broker makes one observer per peer and Cacheable).
 #[derive(Clone)]
 pub struct Observer {
     link: Arc<dyn ObserverLink>,
 }
 
 impl Observer {
-    /// An observer over a broker's link.
+    /// An observer over a broker's link. Not public API.
+    #[doc(hidden)]
     pub fn new(link: Arc<dyn ObserverLink>) -> Observer {
         Observer { link }
     }
@@ -70,18 +71,33 @@ impl Observer {
 
 impl PartialEq for Observer {
     fn eq(&self, other: &Observer) -> bool {
-        self.link.key() == other.link.key()
+        Arc::ptr_eq(&self.link, &other.link)
     }
 }
+
+impl Eq for Observer {}
 
 impl fmt::Debug for Observer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (connection, luid) = self.link.key();
-        write!(f, "Observer(connection {connection}, cache {luid})")
+        write!(
+            f,
+            "Observer@{:x}",
+            Arc::as_ptr(&self.link) as *const u8 as usize
+        )
     }
 }
 
-/// A local [`Cacheable`] inside a [`Value`], to be sent as a cache.
+/// The value that sends `object` as a live cache: the first send on a
+/// connection carries its state and makes the peer an [`Observer`]; later
+/// sends name the same cache. Beside [`copy`](crate::copy) and
+/// [`reference`](crate::reference).
+pub fn cache(object: Arc<dyn Cacheable>) -> Value {
+    Value::from(LocalCacheable { object })
+}
+
+/// One of this side's [`Cacheable`]s inside a [`Value`]: what [`cache`]
+/// puts there, and what a cache the peer sends back to its owner arrives
+/// as. Equal when it is the same object.
 #[derive(Clone)]
 pub struct LocalCacheable {
     object: Arc<dyn Cacheable>,
@@ -92,32 +108,34 @@ pub struct LocalCacheable {
 const LOCAL_CLASS: &str = "twisted.spread.flavors.Cacheable";
 
 impl LocalCacheable {
-    /// Wraps an object to be sent as a cache.
-    pub fn new(object: Arc<dyn Cacheable>) -> LocalCacheable {
-        LocalCacheable { object }
-    }
-
     /// The object.
     pub fn object(&self) -> &Arc<dyn Cacheable> {
         &self.object
     }
 
-    /// The value that sends this object as a cache.
-    pub fn into_value(self) -> Value {
-        Value::Object(Object::receive_only(LOCAL_CLASS, self))
-    }
-
-    /// The local Cacheable a value holds, if it holds one.
-    pub fn from_value(value: &Value) -> Option<&LocalCacheable> {
-        match value {
-            Value::Object(o) => o.downcast_ref::<LocalCacheable>(),
-            _ => None,
-        }
-    }
-
-    /// The object's identity: one cache per object and connection.
-    pub fn addr(&self) -> usize {
+    fn addr(&self) -> usize {
         Arc::as_ptr(&self.object) as *const u8 as usize
+    }
+}
+
+impl From<LocalCacheable> for Value {
+    fn from(local: LocalCacheable) -> Value {
+        Value::Object(Object::receive_only(LOCAL_CLASS, local))
+    }
+}
+
+impl PartialEq for LocalCacheable {
+    /// Identity: the same object.
+    fn eq(&self, other: &LocalCacheable) -> bool {
+        self.addr() == other.addr()
+    }
+}
+
+impl Eq for LocalCacheable {}
+
+impl Hash for LocalCacheable {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.addr().hash(state);
     }
 }
 
@@ -131,19 +149,17 @@ impl fmt::Debug for LocalCacheable {
 /// from the owner's state, and the owner's updates arrive as calls of its
 /// `observe_*` methods (wire names without the prefix), while the program
 /// reads it. Use interior mutability for the state.
-pub trait RemoteCache: Send + Sync + 'static {
+pub trait RemoteCache: Any + Send + Sync {
     /// Runs `observe_<call.method>`.
     fn observe_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>>;
 }
 
 /// A cache that has just been built from its first state, before the broker
-/// records it; the broker turns it into the holder's handles.
+/// records it; the broker turns it into the holder's handles. Not public API.
 #[derive(Clone)]
 pub struct NewRemoteCache {
-    /// The cache, to be called.
+    /// The cache.
     pub cache: Arc<dyn RemoteCache>,
-    /// The same cache, to be read as its own type.
-    pub any: Arc<dyn Any + Send + Sync>,
 }
 
 impl fmt::Debug for NewRemoteCache {
@@ -166,10 +182,8 @@ where
     let name = class.to_owned();
     options
         .allow_with(class, move |state| {
-            let cache = Arc::new(build(state)?);
             let new = NewRemoteCache {
-                cache: cache.clone(),
-                any: cache,
+                cache: Arc::new(build(state)?),
             };
             Ok(Value::Object(Object::receive_only(name.clone(), new)))
         })
@@ -179,6 +193,6 @@ where
 impl crate::IntoValue for LocalCacheable {
     /// Sent as a cache.
     fn into_value(self) -> Result<Value, RemoteError> {
-        Ok(LocalCacheable::into_value(self))
+        Ok(Value::from(self))
     }
 }

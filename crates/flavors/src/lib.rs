@@ -59,10 +59,9 @@ pub mod __private;
 
 // The public interface is:
 pub use crate::cacheable::{
-    Cacheable, LocalCacheable, NewRemoteCache, Observer, ObserverLink, RemoteCache,
-    allow_remote_cache,
+    Cacheable, LocalCacheable, Observer, RemoteCache, allow_remote_cache, cache,
 };
 pub use crate::convert::{FromValue, IntoValue};
 pub use crate::copyable::{Copyable, RemoteCopy, allow_copy, allow_remote_copy, copy};
 pub use crate::error::RemoteError;
-pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable};
+pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable, reference};

@@ -5,6 +5,10 @@ use spread_jelly::Value;
 
 use crate::{Call, FromValue, RemoteError};
 
+// What spread-broker implements and reads: the link under an `Observer`,
+// and a cache built from its first state.
+pub use crate::cacheable::{NewRemoteCache, ObserverLink};
+
 /// Argument `name` of `call`, at position `index` or given by keyword, as a
 /// `T`, moved out of the call (which is the method's to consume); the
 /// `TypeError`s Python raises for a missing or wrong argument.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -65,27 +66,34 @@ pub trait Referenceable: Send + Sync + 'static {
     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>>;
 }
 
-/// A local [`Referenceable`] inside a [`Value`], to be sent by reference:
-/// the peer receives a `RemoteReference` to it. When the peer sends it back,
-/// it arrives as this same object.
+/// The value that sends `object` by reference: the peer receives a
+/// `RemoteReference` to it, and when the peer sends it back it arrives as
+/// this same object (a [`LocalReferenceable`]). Beside [`copy`](crate::copy),
+/// which sends by copy.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
-/// use spread_jelly::Value;
+/// use spread_flavors::{reference, BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
 ///
-/// struct Observer;
-/// impl Referenceable for Observer {
-///     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+/// struct Listener;
+/// impl Referenceable for Listener {
+///     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<spread_jelly::Value, RemoteError>> {
 ///         Box::pin(async move { Err(RemoteError::no_such_method(&call.method)) })
 ///     }
 /// }
 ///
-/// let observer: Arc<dyn Referenceable> = Arc::new(Observer);
-/// let value = LocalReferenceable::new(observer.clone()).into_value();
-/// let back = LocalReferenceable::from_value(&value).unwrap();
-/// assert!(Arc::ptr_eq(back.object(), &observer));
+/// let listener: Arc<dyn Referenceable> = Arc::new(Listener);
+/// let value = reference(listener.clone());
+/// let back = value.downcast_ref::<LocalReferenceable>().unwrap();
+/// assert!(Arc::ptr_eq(back.object(), &listener));
 /// ```
+pub fn reference(object: Arc<dyn Referenceable>) -> Value {
+    Value::from(LocalReferenceable { object })
+}
+
+/// One of this side's [`Referenceable`]s inside a [`Value`]: what
+/// [`reference`] puts there, and what a reference the peer sends back to
+/// its owner arrives as. Equal when it is the same object.
 #[derive(Clone)]
 pub struct LocalReferenceable {
     object: Arc<dyn Referenceable>,
@@ -96,32 +104,35 @@ pub struct LocalReferenceable {
 const CLASS: &str = "twisted.spread.flavors.Referenceable";
 
 impl LocalReferenceable {
-    /// Wraps an object to be sent by reference.
-    pub fn new(object: Arc<dyn Referenceable>) -> LocalReferenceable {
-        LocalReferenceable { object }
-    }
-
     /// The object.
     pub fn object(&self) -> &Arc<dyn Referenceable> {
         &self.object
     }
 
-    /// The value that sends this object by reference.
-    pub fn into_value(self) -> Value {
-        Value::Object(Object::receive_only(CLASS, self))
-    }
-
-    /// The local Referenceable a value holds, if it holds one.
-    pub fn from_value(value: &Value) -> Option<&LocalReferenceable> {
-        match value {
-            Value::Object(o) => o.downcast_ref::<LocalReferenceable>(),
-            _ => None,
-        }
-    }
-
     /// The object's identity: the same object is sent under the same luid.
-    pub fn addr(&self) -> usize {
+    fn addr(&self) -> usize {
         Arc::as_ptr(&self.object) as *const u8 as usize
+    }
+}
+
+impl From<LocalReferenceable> for Value {
+    fn from(local: LocalReferenceable) -> Value {
+        Value::Object(Object::receive_only(CLASS, local))
+    }
+}
+
+impl PartialEq for LocalReferenceable {
+    /// Identity: the same object.
+    fn eq(&self, other: &LocalReferenceable) -> bool {
+        self.addr() == other.addr()
+    }
+}
+
+impl Eq for LocalReferenceable {}
+
+impl Hash for LocalReferenceable {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.addr().hash(state);
     }
 }
 
@@ -134,14 +145,15 @@ impl fmt::Debug for LocalReferenceable {
 impl crate::IntoValue for LocalReferenceable {
     /// Sent by reference.
     fn into_value(self) -> Result<Value, RemoteError> {
-        Ok(LocalReferenceable::into_value(self))
+        Ok(Value::from(self))
     }
 }
 
 impl crate::FromValue for LocalReferenceable {
     /// One of this side's objects, sent back by the peer.
     fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        LocalReferenceable::from_value(value)
+        value
+            .downcast_ref::<LocalReferenceable>()
             .cloned()
             .ok_or_else(|| {
                 RemoteError::type_error(format!(

@@ -154,6 +154,26 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The Rust object inside, if this is an [`Object`] holding a `T`: a
+    /// registered copy that arrived, or a broker's handle.
+    ///
+    /// ```
+    /// use spread_jelly::{Object, Value};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// struct Pond(i64);
+    ///
+    /// let value = Value::Object(Object::receive_only("m.Pond", Pond(7)));
+    /// assert_eq!(value.downcast_ref::<Pond>(), Some(&Pond(7)));
+    /// assert_eq!(Value::from(7).downcast_ref::<Pond>(), None);
+    /// ```
+    pub fn downcast_ref<T: 'static>(&self) -> Option<&T> {
+        match self {
+            Value::Object(o) => o.downcast_ref::<T>(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for Value {
@@ -225,6 +245,26 @@ impl From<String> for Value {
 impl From<Bytes> for Value {
     fn from(b: Bytes) -> Value {
         Value::Bytes(b)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    /// Python `bytes`.
+    fn from(b: Vec<u8>) -> Value {
+        Value::Bytes(Bytes::from(b))
+    }
+}
+
+impl From<&[u8]> for Value {
+    /// Python `bytes`, copied.
+    ///
+    /// ```
+    /// use spread_jelly::Value;
+    ///
+    /// assert_eq!(Value::from(&b"spam"[..]).as_bytes(), Some(&b"spam"[..]));
+    /// ```
+    fn from(b: &[u8]) -> Value {
+        Value::Bytes(Bytes::copy_from_slice(b))
     }
 }
 

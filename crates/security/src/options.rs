@@ -45,7 +45,7 @@ enum Rule {
 /// }
 ///
 /// let mut options = SecurityOptions::new();
-/// options.allow_remote_copy::<ReceiverPond>("copy_sender.CopyPond")?;
+/// options.allow_deserialize::<ReceiverPond>("copy_sender.CopyPond")?;
 ///
 /// let pond = |class: &'static str| Sexp::list([
 ///     Sexp::from(class),
@@ -121,15 +121,18 @@ impl SecurityOptions {
         self.classes.contains_key(class)
     }
 
-    /// Twisted's `setUnjellyableForClass(class, T)`: instances of the wire
-    /// class `class` become a `T`, read from their state with serde (text or
-    /// UTF-8 bytes keys, as Twisted's `setCopyableState` accepts).
+    /// Instances of the wire class `class` become a `T`, read from their
+    /// state with serde (text or UTF-8 bytes keys, as Twisted's
+    /// `setCopyableState` accepts): a serde type as the receiving end of
+    /// Twisted's `setUnjellyableForClass(class, T)`. For a type that
+    /// implements spread-flavors' `RemoteCopy` (what
+    /// `#[derive(RemoteCopy)]` makes), use `spread_flavors::allow_remote_copy`.
     ///
     /// The result is a [`Value::Object`] whose [`Object::downcast_ref`] gives
     /// the `T`. It has no copy rule: sending it on fails at the sender
     /// ([`ErrorKind::Unsendable`]). A state of the wrong shape fails with an
     /// error that names the field, and builds nothing.
-    pub fn allow_remote_copy<T>(
+    pub fn allow_deserialize<T>(
         &mut self,
         class: &str,
     ) -> Result<&mut SecurityOptions, RegistrationError>

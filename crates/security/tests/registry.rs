@@ -34,7 +34,7 @@ fn entry(key: &'static str, value: Sexp) -> Sexp {
 fn options() -> SecurityOptions {
     let mut options = SecurityOptions::new();
     options
-        .allow_remote_copy::<ReceiverPond>("copy_sender.CopyPond")
+        .allow_deserialize::<ReceiverPond>("copy_sender.CopyPond")
         .unwrap();
     options
 }

@@ -13,7 +13,7 @@ struct ReceiverPond {
 fn a_received_object_cannot_be_sent_on_without_a_copy_rule() {
     let mut options = SecurityOptions::new();
     options
-        .allow_remote_copy::<ReceiverPond>("copy_sender.CopyPond")
+        .allow_deserialize::<ReceiverPond>("copy_sender.CopyPond")
         .unwrap();
     let sent = Sexp::list([
         Sexp::from("copy_sender.CopyPond"),

@@ -13,14 +13,15 @@ pub use spread_jelly as jelly;
 #[doc(inline)]
 pub use spread_security as security;
 
+pub use bytes::Bytes;
 pub use spread_broker::{
-    Broker, BrokerOptions, CallError, RemoteCacheRef, RemoteReference, Server, connect, serve,
-    serve_with,
+    Broker, BrokerOptions, CallError, RemoteCacheRef, RemoteReference, Server, Stats, connect,
+    serve, serve_with,
 };
 pub use spread_flavors::{
     BoxFuture, Cacheable, Call, Copyable, FromValue, IntoValue, LocalCacheable, LocalReferenceable,
     Observer, Referenceable, RemoteCache, RemoteCopy, RemoteError, allow_copy, allow_remote_cache,
-    allow_remote_copy, copy,
+    allow_remote_copy, cache, copy, reference,
 };
 pub use spread_jelly::{Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;

@@ -3,10 +3,9 @@
 //! (`pb_client.py`) can be run against either and must pass against both.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use spread_broker::{Broker, RemoteReference};
-use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+use spread_flavors::{BoxFuture, Call, FromValue, Referenceable, RemoteError, reference};
 use spread_jelly::{Dict, Value};
 
 /// One connection's root, as Twisted's `rootObject(broker)` makes one.
@@ -43,10 +42,8 @@ impl Referenceable for Child {
     }
 }
 
-fn reference(value: &Value) -> Result<RemoteReference, RemoteError> {
+fn remote_reference(value: &Value) -> Result<RemoteReference, RemoteError> {
     RemoteReference::from_value(value)
-        .cloned()
-        .ok_or_else(|| RemoteError::type_error("expected a remote reference"))
 }
 
 impl Referenceable for ScenarioRoot {
@@ -87,7 +84,7 @@ impl Referenceable for ScenarioRoot {
                     ])))
                 }
                 "callBack" => {
-                    let target = reference(call.arg(0)?)?;
+                    let target = remote_reference(call.arg(0)?)?;
                     target
                         .call_remote("notify", vec![call.arg(1)?.clone()])
                         .await
@@ -103,7 +100,7 @@ impl Referenceable for ScenarioRoot {
                     self.kept.lock().unwrap_or_else(|e| e.into_inner()).clear();
                     Ok(Value::Bool(true))
                 }
-                "makeChild" => Ok(LocalReferenceable::new(Arc::new(Child)).into_value()),
+                "makeChild" => Ok(reference(Arc::new(Child))),
                 "record" => {
                     self.records
                         .lock()
@@ -117,14 +114,12 @@ impl Referenceable for ScenarioRoot {
                         .unwrap_or_else(|e| e.into_inner())
                         .clone(),
                 )),
-                "tableSize" => Ok(Value::from(self.broker.local_object_count() as i64)),
+                "tableSize" => Ok(Value::from(self.broker.stats().local_objects as i64)),
                 "hang" => std::future::pending().await,
+                // Calls the peer made before this one are in progress: the
+                // connection closes under them.
                 "hangUp" => {
-                    let broker = self.broker.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        broker.close();
-                    });
+                    self.broker.close();
                     std::future::pending().await
                 }
                 _ => Err(RemoteError::no_such_method(&call.method)),

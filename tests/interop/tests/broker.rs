@@ -6,10 +6,14 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use spread_broker::{Broker, BrokerOptions, CallError, RemoteReference, connect, serve_with};
-use spread_flavors::{BoxFuture, Call, LocalReferenceable, Referenceable, RemoteError};
+use spread_broker::{
+    Broker, BrokerOptions, CallError, RemoteReference, Stats, connect, serve_with,
+};
+use spread_flavors::{
+    BoxFuture, Call, FromValue, LocalReferenceable, Referenceable, RemoteError, reference,
+};
 use spread_interop::peer::{python, workspace_root};
 use spread_interop::scenario::ScenarioRoot;
 use spread_interop::typed;
@@ -62,13 +66,12 @@ fn remote_type(result: Result<Value, CallError>) -> String {
     }
 }
 
-/// Waits, a bounded time, for `condition`.
-async fn eventually(what: &str, mut condition: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Waits, a bounded time, until the broker's tables satisfy `condition`:
+/// the broker says when they change, so nothing polls.
+async fn tables(what: &str, broker: &Broker, condition: impl FnMut(&Stats) -> bool) {
+    tokio::time::timeout(Duration::from_secs(10), broker.wait_for_stats(condition))
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
 }
 
 /// A local object Twisted calls back.
@@ -219,7 +222,7 @@ fn rust_client_against_twisted_server() {
 
         // A Referenceable of ours, called back by Twisted.
         let notified = Arc::new(Notified::default());
-        let as_value = LocalReferenceable::new(notified.clone()).into_value();
+        let as_value = reference(notified.clone());
         let answer = root
             .call_remote("callBack", vec![as_value.clone(), Value::from("hi")])
             .await
@@ -232,7 +235,9 @@ fn rust_client_against_twisted_server() {
             .call_remote("returnIt", vec![as_value.clone()])
             .await
             .unwrap();
-        let back = LocalReferenceable::from_value(&back).expect("our own object");
+        let back = back
+            .downcast_ref::<LocalReferenceable>()
+            .expect("our own object");
         assert!(Arc::ptr_eq(
             back.object(),
             &(notified.clone() as Arc<dyn Referenceable>)
@@ -245,11 +250,8 @@ fn rust_client_against_twisted_server() {
         assert_eq!(recorded, Value::List(vec![Value::from(42)]));
 
         // Reference accounting, both tables back to where they started.
-        eventually("our table to empty", async || {
-            broker.local_object_count() == 0
-        })
-        .await;
-        let other = LocalReferenceable::new(Arc::new(Notified::default())).into_value();
+        tables("our table to empty", &broker, |s| s.local_objects == 0).await;
+        let other = reference(Arc::new(Notified::default()));
         root.call_remote("keep", vec![as_value.clone()])
             .await
             .unwrap();
@@ -258,15 +260,12 @@ fn rust_client_against_twisted_server() {
             .unwrap();
         root.call_remote("keep", vec![other]).await.unwrap();
         assert_eq!(
-            broker.local_object_count(),
+            broker.stats().local_objects,
             2,
             "the same object keeps one luid"
         );
         root.call_remote("dropKept", vec![]).await.unwrap();
-        eventually("Twisted's decrefs", async || {
-            broker.local_object_count() == 0
-        })
-        .await;
+        tables("Twisted's decrefs", &broker, |s| s.local_objects == 0).await;
 
         let size = async || {
             root.call_remote("tableSize", vec![])
@@ -277,20 +276,22 @@ fn rust_client_against_twisted_server() {
         };
         let before = size().await;
         let child = root.call_remote("makeChild", vec![]).await.unwrap();
-        let child_ref = RemoteReference::from_value(&child).unwrap().clone();
+        let child_ref = RemoteReference::from_value(&child).unwrap();
         let pong = child_ref
             .call_remote("ping", vec![Value::from(7)])
             .await
             .unwrap();
         assert_eq!(pong, Value::List(vec![Value::from("pong"), Value::from(7)]));
         assert_eq!(size().await, before + 1);
-        assert_eq!(broker.remote_reference_count(), 1);
+        assert_eq!(broker.stats().remote_references, 1);
         drop((child, child_ref));
-        assert_eq!(broker.remote_reference_count(), 0);
-        eventually("our decref to reach Twisted", async || {
-            size().await == before
+        tables("our handle's release", &broker, |s| {
+            s.remote_references == 0
         })
         .await;
+        // The decref went out before this call, on the same ordered stream,
+        // so Twisted has dropped its object by the time it answers.
+        assert_eq!(size().await, before);
 
         disconnect_with_calls_in_flight(&broker, &root).await;
     });
@@ -302,12 +303,14 @@ async fn disconnect_with_calls_in_flight(broker: &Broker, root: &RemoteReference
     let notified = Arc::new(Mutex::new(false));
     let flag = notified.clone();
     broker.notify_on_disconnect(move || *flag.lock().unwrap() = true);
-    let hang = tokio::spawn({
-        let root = root.clone();
-        async move { root.call_remote("hang", vec![]).await }
-    });
+    // `join!` polls `hang` first, and a call is sent on its first poll, so
+    // Twisted gets `hang` before `hangUp`.
+    let hang = root.call_remote("hang", vec![]);
     let hang_up = root.call_remote("hangUp", vec![]);
-    let both = async { (hang_up.await, hang.await.unwrap()) };
+    let both = async {
+        let (b, a) = tokio::join!(hang, hang_up);
+        (a, b)
+    };
     let (a, b) = tokio::time::timeout(Duration::from_secs(5), both)
         .await
         .expect("pending calls hung");

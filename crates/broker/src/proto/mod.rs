@@ -1,36 +1,70 @@
 //! The PB protocol as a deterministic state machine: bytes in, bytes and
-//! events out. No sockets and no clock, so it can be driven by tests and
-//! fuzzers directly; `connection` drives it with tokio.
+//! events out (Twisted's `pb.Broker` without its transport). No sockets, no
+//! clock, no runtime: tests and fuzzers drive it directly, and
+//! [`crate::Broker`] drives it with tokio. Another runtime can drive it the
+//! same way, as quinn drives quinn-proto.
 //!
-//! This module reads and writes frames; `invoker` jellies PB's own objects
-//! with the connection's tables, and `caches` keeps the caches both ways.
+//! A [`Core`] owns every table of one connection: its calls awaiting
+//! answers, the objects the peer holds tokens for, the caches it holds of
+//! the peer's objects, and the bytes waiting to be sent. Its driver:
+//!
+//! - feeds what the transport read to [`Core::receive`], writes
+//!   [`Core::transmit`] and reports it with [`Core::advance`];
+//! - takes [`Event`]s with [`Core::poll_event`]: the handshake is done, a
+//!   call from the peer to run (answered with [`Core::answer`]), the reply
+//!   to one of its own calls;
+//! - makes calls with [`Core::call`] and reports dropped handles with
+//!   [`Core::release`];
+//! - makes the handles the core asks for through [`Handles`], since only it
+//!   knows how a handle reaches the connection;
+//! - calls [`Core::close`] when the transport is gone.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use spread_broker::proto::{Core, Event, Role, Tokens};
+//! use spread_broker::BrokerOptions;
+//!
+//! let handles = Tokens::default();
+//! let mut server: Core<()> = Core::new(Role::Server, BrokerOptions::default())?;
+//! let mut client: Core<()> = Core::new(Role::Client, BrokerOptions::default())?;
+//! // Two steps each way finish the handshake.
+//! for _ in 0..2 {
+//!     let mut bytes = BytesMut::from(server.transmit());
+//!     server.advance(bytes.len());
+//!     client.receive(&mut bytes, &handles)?;
+//!     let mut bytes = BytesMut::from(client.transmit());
+//!     client.advance(bytes.len());
+//!     server.receive(&mut bytes, &handles)?;
+//! }
+//! assert!(matches!(client.poll_event(), Some(Event::Ready)));
+//! assert!(matches!(server.poll_event(), Some(Event::Ready)));
+//! # Ok::<(), spread_broker::ProtocolError>(())
+//! ```
 
-mod caches;
-mod invoker;
-mod locals;
+mod failure;
+mod frame;
+mod objects;
+mod tokens;
 
-use self::caches::CacheEntry;
-use self::invoker::PbInvoker;
-
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
-use spread_banana::{Dialect, Sexp};
-use spread_flavors::{BoxFuture, Call, NewRemoteCache, Referenceable, RemoteCache, RemoteError};
-use spread_jelly::{Dict, Error as JellyError, Unjellier, Value, to_sexp_with};
-use tokio_util::codec::{Decoder as _, Encoder as _};
+use bytes::{Buf, Bytes, BytesMut};
+use spread_banana::{Decoder, Dialect, EncodeError, Encoder, Sexp};
+use spread_flavors::{BoxFuture, Call, Observer, Referenceable, RemoteCache, RemoteError};
+use spread_jelly::{Dict, Error as JellyError, Object, Unjellier, Value, to_sexp_with};
 
-use crate::codec::{BananaCodec, CodecError};
-use crate::connection::Link;
-use crate::failure;
-use crate::policy::PbPolicy;
-use crate::{BrokerOptions, CallError, ProtocolError};
+use self::objects::{Objects, Released, Taken};
+use self::tokens::{PbInvoker, PbPolicy};
+use crate::{BrokerOptions, CallError, Limit, ProtocolError, Table};
+
+// The public interface is:
+pub use self::frame::{Frame, ObjectId};
 
 /// The protocol version Twisted 26.10 speaks.
-pub(crate) const PROTOCOL_VERSION: i64 = 6;
+pub const PROTOCOL_VERSION: i64 = 6;
 
 /// Which end of the connection this is: the server offers the dialects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,404 +75,588 @@ pub enum Role {
     Client,
 }
 
+/// What a handle made by [`Handles`] names on the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerObject {
+    /// A reference to the peer's object: sent back as `["local", id]`.
+    Reference(ObjectId),
+    /// A cache of the peer's Cacheable: sent back as `["lcache", luid]`.
+    Cache(i64),
+}
+
+/// A handle of another connection, which cannot be sent on this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    AwaitOffer,
-    AwaitChoice,
-    Ready,
+pub struct ForeignHandle;
+
+/// What the core asks of its driver: handles for the peer's objects, made
+/// while unjellying, and recognised again while jellying.
+///
+/// A handle made by [`Handles::remote_reference`] or
+/// [`Handles::remote_cache`] stands for one token the peer sent; the driver
+/// calls [`Core::release`] once for it when the program drops it, and the
+/// core tells the peer (`decref`, `decache`).
+pub trait Handles {
+    /// A handle for the peer's object `luid`, sent to us in a `remote`
+    /// token.
+    fn remote_reference(&self, luid: i64) -> Value;
+
+    /// A handle for the cache `luid` of the peer's Cacheable, which this
+    /// side holds as `cache`.
+    fn remote_cache(&self, luid: i64, cache: Arc<dyn RemoteCache>) -> Value;
+
+    /// The observer through which one of our Cacheables, sent under `luid`,
+    /// calls the peer's cache (`cachemessage`).
+    fn observer(&self, luid: i64) -> Observer;
+
+    /// What `object` names, if it is a handle made by a `Handles`: `Err`
+    /// for a handle of another connection, `None` for any other object.
+    fn peer_object(&self, object: &Object) -> Option<Result<PeerObject, ForeignHandle>>;
 }
 
-/// An object id on the wire: a registered name (`"root"`) or a luid.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum ObjectId {
-    Name(Bytes),
-    Luid(i64),
+/// A token the peer sent, in a [`Value`] made by [`Tokens`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token(pub PeerObject);
+
+/// The plainest [`Handles`]: a token is a [`Value::Object`] holding a
+/// [`Token`], and dropping it releases nothing (call [`Core::release`]
+/// yourself). For tests, fuzzers and tools that look at traffic; an
+/// observer made here cannot call the peer.
+#[derive(Debug, Default)]
+pub struct Tokens;
+
+struct NoLink;
+
+impl spread_flavors::__private::ObserverLink for NoLink {
+    fn call(&self, _: &str, _: Vec<Value>, _: Dict) -> BoxFuture<Result<Value, RemoteError>> {
+        Box::pin(async {
+            Err(RemoteError::new(
+                "twisted.spread.pb.DeadReferenceError",
+                "this observer has no connection",
+            ))
+        })
+    }
 }
 
-impl ObjectId {
-    pub(crate) fn to_sexp(&self) -> Sexp {
-        match self {
-            ObjectId::Name(name) => Sexp::Bytes(name.clone()),
-            ObjectId::Luid(luid) => Sexp::Int(*luid),
-        }
+impl Handles for Tokens {
+    fn remote_reference(&self, luid: i64) -> Value {
+        let token = Token(PeerObject::Reference(ObjectId::Luid(luid)));
+        Value::Object(Object::receive_only(
+            "twisted.spread.pb.RemoteReference",
+            token,
+        ))
     }
 
-    fn from_sexp(sexp: &Sexp) -> Option<ObjectId> {
-        match sexp {
-            Sexp::Bytes(name) => Some(ObjectId::Name(name.clone())),
-            Sexp::Int(luid) => Some(ObjectId::Luid(*luid)),
-            _ => None,
-        }
+    fn remote_cache(&self, luid: i64, _cache: Arc<dyn RemoteCache>) -> Value {
+        let token = Token(PeerObject::Cache(luid));
+        Value::Object(Object::receive_only("twisted.spread.pb.RemoteCache", token))
+    }
+
+    fn observer(&self, _luid: i64) -> Observer {
+        Observer::new(Arc::new(NoLink))
+    }
+
+    fn peer_object(&self, object: &Object) -> Option<Result<PeerObject, ForeignHandle>> {
+        object.downcast_ref::<Token>().map(|t| Ok(t.0.clone()))
     }
 }
 
-/// A local object the peer may call, and how many reference tokens for it
-/// the peer holds (names are never counted).
-pub(crate) struct Local {
-    pub(crate) object: Arc<dyn Referenceable>,
-    count: u64,
+/// What a call is aimed at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Callee {
+    /// One of the peer's objects: a `message`.
+    Object(ObjectId),
+    /// The peer's cache of one of our Cacheables: a `cachemessage`.
+    Cache(i64),
+}
+
+/// One of our handles was dropped: what [`Core::release`] tells the peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// A reference token: `decref`.
+    Reference(i64),
+    /// A cache token: `decache`.
+    Cache(i64),
 }
 
 /// What a call from the peer runs on.
-pub(crate) enum Target {
+pub enum Target {
     /// A local object, through `message`.
     Object(Arc<dyn Referenceable>),
     /// A cache this side holds, through `cachemessage`.
     Cache(Arc<dyn RemoteCache>),
 }
 
-impl Target {
-    pub(crate) fn run(self, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        match self {
-            Target::Object(object) => object.remote_message(call),
-            Target::Cache(cache) => cache.observe_message(call),
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Target::Object(_) => "Target::Object",
+            Target::Cache(_) => "Target::Cache",
+        })
+    }
+}
+
+/// A call from the peer, to run and answer with [`Core::answer`] (also
+/// when no answer is wanted: the core counts calls in progress).
+#[derive(Debug)]
+pub struct IncomingCall {
+    /// The request id to answer, or `None` when the caller wants no answer.
+    pub request: Option<i64>,
+    /// What the call runs on.
+    pub target: Target,
+    /// The method and its arguments.
+    pub call: Call,
+}
+
+impl IncomingCall {
+    /// Starts the method: the future gives what to pass to [`Core::answer`].
+    pub fn run(self) -> BoxFuture<Result<Value, RemoteError>> {
+        match self.target {
+            Target::Object(object) => object.remote_message(self.call),
+            Target::Cache(cache) => cache.observe_message(self.call),
         }
     }
 }
 
-/// What one jelly call took, to give back if the send fails.
-#[derive(Default)]
-pub(crate) struct Taken {
-    refs: Vec<i64>,
-    caches: Vec<i64>,
-}
-
-/// What the core asks its driver to do.
-pub(crate) enum Event {
-    /// The handshake is done: calls may go out.
+/// What the core tells its driver.
+#[derive(Debug)]
+pub enum Event<R> {
+    /// The handshake is done: calls go out from now on.
     Ready,
-    /// Run a remote method and hand the result to [`Core::answer`].
-    Call {
-        request: Option<i64>,
-        target: Target,
-        call: Call,
-    },
-    /// The answer to one of our calls.
+    /// The peer called one of our objects or caches.
+    Call(IncomingCall),
+    /// The outcome of one of our calls, with the reply slot it was made
+    /// with.
     Reply {
-        request: i64,
+        /// The slot given to [`Core::call`].
+        reply: R,
+        /// The answer, or why there is none.
         result: Result<Value, CallError>,
     },
 }
 
-pub(crate) struct Core {
-    phase: Phase,
-    codec: BananaCodec,
+/// The sizes of a connection's tables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Our Referenceables the peer holds references to (the root is not
+    /// counted).
+    pub local_objects: usize,
+    /// Our Cacheables the peer holds caches of.
+    pub caches: usize,
+    /// References to the peer's objects we hold (each token the peer sent
+    /// counts once, however often its handle was cloned).
+    pub remote_references: usize,
+    /// Caches of the peer's Cacheables we hold, until the owner says
+    /// `uncache`.
+    pub remote_caches: usize,
+    /// Our calls waiting for answers.
+    pub calls_in_flight: usize,
+    /// The peer's calls in progress here.
+    pub calls_serving: usize,
+}
+
+/// A call made before the handshake finished, sent when it does.
+struct Queued<R> {
+    callee: Callee,
+    method: Bytes,
+    args: Vec<Value>,
+    kwargs: Dict,
+    reply: Option<R>,
+}
+
+/// The one readiness state.
+enum Phase<R> {
+    /// Waiting for the dialect offer (client) or choice (server); calls
+    /// made meanwhile wait here, in order.
+    Handshake(Vec<Queued<R>>),
+    Ready,
+    Closed,
+}
+
+/// One PB connection's protocol state. `R` is what the driver keeps for
+/// each call awaiting an answer (a channel to the caller); it comes back in
+/// [`Event::Reply`].
+pub struct Core<R> {
+    role: Role,
+    phase: Phase<R>,
+    decoder: Decoder,
+    encoder: Encoder,
+    /// The one output buffer: bytes waiting for the transport.
     out: BytesMut,
-    events: Vec<Event>,
+    events: VecDeque<Event<R>>,
+    /// Our calls awaiting answers, by request id; ordered, so the oldest
+    /// one due is at hand for lingering objects.
+    requests: BTreeMap<i64, R>,
     next_request: i64,
-    next_luid: i64,
-    locals: HashMap<ObjectId, Local>,
-    /// Local objects by identity, so the same object keeps its luid.
-    luid_of: HashMap<usize, i64>,
-    outstanding: HashSet<i64>,
-    /// Objects whose last reference the peer released while answers to our
-    /// calls were still due, kept with the highest request id sent then.
-    /// Twisted releases a reference it received before it sends the answer
-    /// that returns it, so `["local", luid]` can arrive after the `decref`;
-    /// the object must still be found (Twisted's own client finds `None`).
-    lingering: HashMap<i64, (Arc<dyn Referenceable>, i64)>,
-    /// Local Cacheables the peer holds caches of, by luid (the same counter
-    /// as references), and by identity.
-    caches: HashMap<i64, CacheEntry>,
-    cache_luid_of: HashMap<usize, i64>,
-    /// Caches this side holds of the peer's objects, until the peer says
-    /// `uncache`. Filled while unjellying, hence the cell.
-    remote_caches: RefCell<HashMap<i64, NewRemoteCache>>,
+    objects: Objects,
+    root: Option<Arc<dyn Referenceable>>,
+    /// Caches this side holds of the peer's objects, until `uncache`.
+    remote_caches: HashMap<i64, Arc<dyn RemoteCache>>,
+    remote_references: usize,
     serving: usize,
-    options: Arc<BrokerOptions>,
-    link: Arc<Link>,
+    options: BrokerOptions,
 }
 
-fn tag(word: &'static str) -> Sexp {
-    Sexp::Bytes(Bytes::from_static(word.as_bytes()))
+impl<R> fmt::Debug for Core<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("role", &self.role)
+            .field("ready", &self.is_ready())
+            .field("stats", &self.stats())
+            .finish()
+    }
 }
 
-fn frame_error(what: impl Into<String>) -> ProtocolError {
-    ProtocolError::Frame(what.into())
+/// The error that stands in for one too big to send.
+fn short_error() -> RemoteError {
+    RemoteError::new("builtins.Exception", "the error was too large to send")
 }
 
-impl Core {
-    pub(crate) fn new(role: Role, options: Arc<BrokerOptions>, link: Arc<Link>) -> Core {
+impl<R> Core<R> {
+    /// A connection's core; the server's has its dialect offer ready to
+    /// send.
+    pub fn new(role: Role, options: BrokerOptions) -> Result<Core<R>, ProtocolError> {
+        let limits = options.banana;
         let mut core = Core {
-            phase: match role {
-                Role::Server => Phase::AwaitChoice,
-                Role::Client => Phase::AwaitOffer,
-            },
-            codec: BananaCodec::new(options.banana),
+            role,
+            phase: Phase::Handshake(Vec::new()),
+            decoder: Decoder::new(limits),
+            encoder: Encoder::new(Dialect::None).with_limits(limits),
             out: BytesMut::new(),
-            events: Vec::new(),
+            events: VecDeque::new(),
+            requests: BTreeMap::new(),
             next_request: 1,
-            next_luid: 1,
-            locals: HashMap::new(),
-            luid_of: HashMap::new(),
-            outstanding: HashSet::new(),
-            lingering: HashMap::new(),
-            caches: HashMap::new(),
-            cache_luid_of: HashMap::new(),
-            remote_caches: RefCell::new(HashMap::new()),
+            objects: Objects::default(),
+            root: options.root.clone(),
+            remote_caches: HashMap::new(),
+            remote_references: 0,
             serving: 0,
             options,
-            link,
         };
-        if let Some(root) = core.options.root.clone() {
-            core.locals.insert(
-                ObjectId::Name(Bytes::from_static(b"root")),
-                Local {
-                    object: root,
-                    count: 0,
-                },
-            );
-        }
         if role == Role::Server {
             // The offer is plain strings: no dialect is active yet.
-            let offer = Sexp::List(
-                Dialect::KNOWN
-                    .iter()
-                    .map(|d| Sexp::Bytes(Bytes::from_static(d.name())))
-                    .collect(),
-            );
-            core.write(&offer)
-                .expect("the dialect offer always encodes");
+            let offer = Dialect::KNOWN
+                .iter()
+                .map(|d| Sexp::Bytes(Bytes::from_static(d.name())))
+                .collect();
+            core.write(&Sexp::List(offer))?;
         }
-        core
+        Ok(core)
     }
 
-    /// How many written bytes may wait for the peer to read them.
-    pub(crate) fn max_output(&self) -> usize {
-        self.options.max_output_buffer
+    /// Which end this is.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
-    pub(crate) fn is_ready(&self) -> bool {
-        self.phase == Phase::Ready
+    /// Whether the handshake is done and the connection not closed.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.phase, Phase::Ready)
     }
 
-    pub(crate) fn take_output(&mut self) -> BytesMut {
-        self.out.split()
+    /// Whether [`Core::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
     }
 
-    pub(crate) fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
-    }
-
-    fn write(&mut self, frame: &Sexp) -> Result<(), CodecError> {
-        self.codec.encode(frame, &mut self.out)
-    }
-
-    /// Reads every whole frame in `buf`. An error means the connection must
-    /// be closed, as Twisted closes it.
-    pub(crate) fn receive(&mut self, buf: &mut BytesMut) -> Result<(), ProtocolError> {
-        loop {
-            let frame = match self.codec.decode(buf) {
-                Ok(Some(frame)) => frame,
-                Ok(None) => return Ok(()),
-                Err(CodecError::Decode(e)) => return Err(e.into()),
-                Err(e) => return Err(frame_error(e.to_string())),
-            };
-            tracing::trace!(?frame, "received");
-            match self.phase {
-                Phase::AwaitOffer => self.choose_dialect(&frame)?,
-                Phase::AwaitChoice => self.accept_choice(&frame)?,
-                Phase::Ready => self.dispatch(frame)?,
-            }
+    /// The sizes of the tables.
+    pub fn stats(&self) -> Stats {
+        let (local_objects, caches) = self.objects.counts();
+        Stats {
+            local_objects,
+            caches,
+            remote_references: self.remote_references,
+            remote_caches: self.remote_caches.len(),
+            calls_in_flight: self.requests.len(),
+            calls_serving: self.serving,
         }
     }
 
-    fn become_ready(&mut self, dialect: Dialect) {
-        self.codec.set_dialect(dialect);
-        self.phase = Phase::Ready;
-        let version = Sexp::List(vec![tag("version"), Sexp::Int(PROTOCOL_VERSION)]);
-        self.write(&version)
-            .expect("the version frame always encodes");
-        self.events.push(Event::Ready);
+    /// Bytes waiting to be sent, oldest first.
+    pub fn transmit(&self) -> &[u8] {
+        &self.out
     }
 
-    fn choose_dialect(&mut self, offer: &Sexp) -> Result<(), ProtocolError> {
-        let offered = offer
-            .as_list()
-            .ok_or_else(|| ProtocolError::Dialect("the offer is not a list".into()))?;
-        // The server's order decides, as in Twisted.
-        let dialect = offered
-            .iter()
-            .find_map(|name| name.as_bytes().and_then(Dialect::from_name))
-            .ok_or_else(|| ProtocolError::Dialect(format!("no known dialect in {offer:?}")))?;
-        self.write(&Sexp::Bytes(Bytes::from_static(dialect.name())))
-            .expect("a dialect name always encodes");
-        self.become_ready(dialect);
+    /// The transport took the first `n` bytes of [`Core::transmit`].
+    pub fn advance(&mut self, n: usize) {
+        self.out.advance(n.min(self.out.len()));
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event<R>> {
+        self.events.pop_front()
+    }
+
+    /// Encodes one expression into the output buffer, and checks that the
+    /// peer is reading.
+    fn write(&mut self, sexp: &Sexp) -> Result<(), ProtocolError> {
+        self.encoder.encode(sexp, &mut self.out)?;
+        self.check_output()
+    }
+
+    /// A peer that sends calls but never reads the answers would make the
+    /// output buffer grow without end.
+    fn check_output(&self) -> Result<(), ProtocolError> {
+        let max = self.options.max_output_buffer;
+        if self.out.len() > max {
+            return Err(ProtocolError::Limit {
+                limit: Limit::OutputBuffer,
+                max,
+            });
+        }
         Ok(())
     }
 
-    fn accept_choice(&mut self, choice: &Sexp) -> Result<(), ProtocolError> {
+    fn write_frame(&mut self, frame: Frame) -> Result<(), ProtocolError> {
+        self.write(&frame.into_sexp())
+    }
+
+    /// Reads every whole frame in `input`, leaving a partial one there for
+    /// the next call. An error means the connection must be closed, as
+    /// Twisted closes it; events queued before it still stand.
+    pub fn receive(
+        &mut self,
+        input: &mut BytesMut,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
+        while let Some(sexp) = self.decoder.decode(input)? {
+            tracing::trace!(frame = ?sexp, "received");
+            match &self.phase {
+                Phase::Handshake(_) if self.role == Role::Client => {
+                    self.choose_dialect(&sexp, handles)?
+                }
+                Phase::Handshake(_) => self.accept_choice(&sexp, handles)?,
+                Phase::Ready => self.dispatch(Frame::parse(sexp)?, handles)?,
+                // Nothing more is read from a closed connection.
+                Phase::Closed => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    fn choose_dialect(&mut self, offer: &Sexp, handles: &dyn Handles) -> Result<(), ProtocolError> {
+        // The server's order decides, as in Twisted.
+        let dialect = offer
+            .as_list()
+            .and_then(|offered| {
+                offered
+                    .iter()
+                    .find_map(|name| name.as_bytes().and_then(Dialect::from_name))
+            })
+            .ok_or(ProtocolError::NoCommonDialect)?;
+        self.write(&Sexp::Bytes(Bytes::from_static(dialect.name())))?;
+        self.become_ready(dialect, handles)
+    }
+
+    fn accept_choice(&mut self, choice: &Sexp, handles: &dyn Handles) -> Result<(), ProtocolError> {
         let dialect = choice
             .as_bytes()
             .and_then(Dialect::from_name)
-            .ok_or_else(|| ProtocolError::Dialect(format!("unknown choice {choice:?}")))?;
-        self.become_ready(dialect);
+            .ok_or_else(|| ProtocolError::UnknownDialect {
+                chosen: match choice.as_bytes() {
+                    Some(name) => String::from_utf8_lossy(name).into_owned(),
+                    None => format!("{choice:?}"),
+                },
+            })?;
+        self.become_ready(dialect, handles)
+    }
+
+    fn become_ready(
+        &mut self,
+        dialect: Dialect,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
+        self.decoder.set_dialect(dialect);
+        self.encoder.set_dialect(dialect);
+        let queued = match std::mem::replace(&mut self.phase, Phase::Ready) {
+            Phase::Handshake(queued) => queued,
+            _ => Vec::new(),
+        };
+        self.write_frame(Frame::Version {
+            version: PROTOCOL_VERSION,
+        })?;
+        self.events.push_back(Event::Ready);
+        for q in queued {
+            self.send_call(q.callee, q.method, q.args, q.kwargs, q.reply, handles)?;
+        }
         Ok(())
     }
 
-    fn dispatch(&mut self, frame: Sexp) -> Result<(), ProtocolError> {
-        let Sexp::List(items) = frame else {
-            return Err(frame_error("a frame that is not a list"));
-        };
-        let Some((Sexp::Bytes(command), rest)) = items.split_first() else {
-            return Err(frame_error("a frame without a command"));
-        };
-        match (&command[..], rest) {
-            (b"version", [version]) => match version {
-                Sexp::Int(PROTOCOL_VERSION) => Ok(()),
-                other => Err(ProtocolError::Version(format!("{other:?}"))),
-            },
-            (b"message", [request, object, method, answer, args, kwargs]) => {
-                self.message(request, object, method, answer, args, kwargs)
-            }
-            (b"answer", [request, result]) => self.reply(request, Ok(result)),
-            (b"error", [request, failure]) => self.reply(request, Err(failure)),
-            (b"decref", [luid]) => self.peer_decref(luid),
-            (b"cachemessage", [request, cache, method, answer, args, kwargs]) => {
-                self.cache_message(request, cache, method, answer, args, kwargs)
-            }
-            (b"decache", [luid]) => self.peer_decache(luid),
-            (b"uncache", [luid]) => {
-                let removed = match luid {
-                    Sexp::Int(luid) => self.remote_caches.borrow_mut().remove(luid),
-                    _ => None,
+    fn dispatch(&mut self, frame: Frame, handles: &dyn Handles) -> Result<(), ProtocolError> {
+        match frame {
+            Frame::Version { version } if version == PROTOCOL_VERSION => Ok(()),
+            Frame::Version { version } => Err(ProtocolError::Version { peer: version }),
+            Frame::Message {
+                request,
+                object,
+                method,
+                answer,
+                args,
+                kwargs,
+            } => {
+                let request = answer.then_some(request);
+                let target = match &object {
+                    ObjectId::Name(name) if &name[..] == b"root" => self.root.clone(),
+                    ObjectId::Name(_) => None,
+                    ObjectId::Luid(luid) => self.objects.callable(*luid).cloned(),
                 };
-                removed.map(drop).ok_or_else(|| ProtocolError::Unknown {
-                    what: "cache in uncache",
-                    id: format!("{luid:?}"),
-                })
+                match target {
+                    Some(target) => self.start_call(
+                        request,
+                        Target::Object(target),
+                        &method,
+                        &args,
+                        &kwargs,
+                        handles,
+                    ),
+                    // What Twisted answers for an object it does not have.
+                    None => self.send_error(request, &RemoteError::pb_error("Invalid Object ID")),
+                }
             }
-            (b"didNotUnderstand", _) => {
-                tracing::info!(?rest, "peer did not understand a frame of ours");
+            Frame::CacheMessage {
+                request,
+                luid,
+                method,
+                answer,
+                args,
+                kwargs,
+            } => {
+                let request = answer.then_some(request);
+                match self.remote_caches.get(&luid).cloned() {
+                    Some(cache) => self.start_call(
+                        request,
+                        Target::Cache(cache),
+                        &method,
+                        &args,
+                        &kwargs,
+                        handles,
+                    ),
+                    // What Twisted answers for a cache id it does not hold.
+                    None => self.send_error(
+                        request,
+                        &RemoteError::new("builtins.KeyError", luid.to_string()),
+                    ),
+                }
+            }
+            Frame::Answer { request, result } => self.reply(request, Ok(&result), handles),
+            Frame::Error { request, failure } => self.reply(request, Err(&failure), handles),
+            Frame::Decref { luid } => {
+                let watermark = (!self.requests.is_empty()).then_some(self.next_request - 1);
+                match self.objects.release(luid, false, watermark) {
+                    Some(_) => Ok(()),
+                    None => Err(ProtocolError::Unknown {
+                        table: Table::References,
+                        id: luid,
+                    }),
+                }
+            }
+            Frame::Decache { luid } => match self.objects.release(luid, true, None) {
+                Some(Some(released)) => {
+                    self.stopped(released);
+                    self.write_frame(Frame::Uncache { luid })
+                }
+                Some(None) => Ok(()),
+                None => Err(ProtocolError::Unknown {
+                    table: Table::Caches,
+                    id: luid,
+                }),
+            },
+            Frame::Uncache { luid } => match self.remote_caches.remove(&luid) {
+                Some(_) => Ok(()),
+                None => Err(ProtocolError::Unknown {
+                    table: Table::RemoteCaches,
+                    id: luid,
+                }),
+            },
+            Frame::DidNotUnderstand { rest } => {
+                tracing::info!(?rest, "the peer did not understand a frame of ours");
                 Ok(())
             }
-            _ => Err(frame_error(format!(
-                "unknown command or arity: {:?} with {} arguments",
-                String::from_utf8_lossy(command),
-                rest.len()
-            ))),
         }
     }
 
-    fn unjellier(&self, generic_instances: bool) -> Unjellier<PbPolicy<'_>> {
-        Unjellier::new(PbPolicy {
+    /// An observer has gone: its Cacheable hears of it.
+    fn stopped(&self, released: Released) {
+        if let Released::Cache { object, observer } = released {
+            object.stopped_observing(&observer);
+        }
+    }
+
+    fn policy<'a>(&'a mut self, handles: &'a dyn Handles, generic_instances: bool) -> PbPolicy<'a> {
+        PbPolicy {
             security: &self.options.security,
-            core: self,
-            link: &self.link,
+            objects: &self.objects,
+            root: self.root.as_ref(),
+            remote_caches: RefCell::new(&mut self.remote_caches),
+            max_remote_caches: self.options.max_local_objects,
+            handles,
+            new_references: Cell::new(0),
             generic_instances,
-        })
+        }
     }
 
-    fn message(
+    /// Unjellies one payload; references made on the way are counted.
+    fn unjelly(
         &mut self,
-        request: &Sexp,
-        object: &Sexp,
-        method: &Sexp,
-        answer: &Sexp,
-        args: &Sexp,
-        kwargs: &Sexp,
-    ) -> Result<(), ProtocolError> {
-        let (Sexp::Int(request), Some(object), Some(method), Sexp::Int(answer)) = (
-            request,
-            ObjectId::from_sexp(object),
-            method.as_bytes(),
-            answer,
-        ) else {
-            return Err(frame_error("malformed message"));
-        };
-        let method = std::str::from_utf8(method)
-            .map_err(|_| frame_error("a method name that is not UTF-8"))?
-            .to_owned();
-        let request = (*answer != 0).then_some(*request);
-        let Some(target) = self
-            .locals
-            .get(&object)
-            .map(|l| Target::Object(l.object.clone()))
-        else {
-            if let Some(request) = request {
-                self.send_error(request, &RemoteError::pb_error("Invalid Object ID"));
-            }
-            return Ok(());
-        };
-        self.start_call(request, target, method, args, kwargs)
-    }
-
-    fn cache_message(
-        &mut self,
-        request: &Sexp,
-        cache: &Sexp,
-        method: &Sexp,
-        answer: &Sexp,
-        args: &Sexp,
-        kwargs: &Sexp,
-    ) -> Result<(), ProtocolError> {
-        let (Sexp::Int(request), Sexp::Int(cache), Some(method), Sexp::Int(answer)) =
-            (request, cache, method.as_bytes(), answer)
-        else {
-            return Err(frame_error("malformed cachemessage"));
-        };
-        let method = std::str::from_utf8(method)
-            .map_err(|_| frame_error("a method name that is not UTF-8"))?
-            .to_owned();
-        let request = (*answer != 0).then_some(*request);
-        let target = self
-            .remote_caches
-            .borrow()
-            .get(cache)
-            .map(|c| Target::Cache(c.cache.clone()));
-        let Some(target) = target else {
-            // What Twisted answers for a cache id it does not hold.
-            if let Some(request) = request {
-                self.send_error(
-                    request,
-                    &RemoteError::new("builtins.KeyError", cache.to_string()),
-                );
-            }
-            return Ok(());
-        };
-        self.start_call(request, target, method, args, kwargs)
+        sexp: &Sexp,
+        handles: &dyn Handles,
+        generic_instances: bool,
+    ) -> Result<Value, JellyError> {
+        let policy = self.policy(handles, generic_instances);
+        let value = Unjellier::new(&policy).unjelly(sexp);
+        let made = policy.new_references.get();
+        self.remote_references += made;
+        value
     }
 
     fn start_call(
         &mut self,
         request: Option<i64>,
         target: Target,
-        method: String,
+        method: &[u8],
         args: &Sexp,
         kwargs: &Sexp,
+        handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
-        let call = match self.read_call(method, args, kwargs) {
-            Ok(call) => call,
-            Err(error) => {
-                if let Some(request) = request {
-                    self.send_error(request, &error);
-                }
-                return Ok(());
-            }
+        let Ok(method) = std::str::from_utf8(method) else {
+            return Err(ProtocolError::Malformed {
+                command: "message",
+                field: "method",
+            });
         };
-        if self.serving >= self.options.max_incoming_calls {
-            return Err(ProtocolError::Limit(format!(
-                "more than {} calls from the peer in progress",
-                self.options.max_incoming_calls
-            )));
+        let call = match self.read_call(method, args, kwargs, handles) {
+            Ok(call) => call,
+            Err(error) => return self.send_error(request, &error),
+        };
+        let max = self.options.max_incoming_calls;
+        if self.serving >= max {
+            return Err(ProtocolError::Limit {
+                limit: Limit::IncomingCalls,
+                max,
+            });
         }
         self.serving += 1;
-        self.events.push(Event::Call {
+        self.events.push_back(Event::Call(IncomingCall {
             request,
             target,
             call,
-        });
+        }));
         Ok(())
     }
 
-    fn read_call(&self, method: String, args: &Sexp, kwargs: &Sexp) -> Result<Call, RemoteError> {
-        let unjellier = self.unjellier(false);
+    fn read_call(
+        &mut self,
+        method: &str,
+        args: &Sexp,
+        kwargs: &Sexp,
+        handles: &dyn Handles,
+    ) -> Result<Call, RemoteError> {
         // The peer gets Twisted's wording; the log gets the path and reason.
-        let refuse = |e: spread_jelly::Error| {
+        let refuse = |e: JellyError| {
             tracing::info!(error = %e, method, "refusing a call's arguments");
             failure::from_jelly_error(&e)
         };
-        let args = match unjellier.unjelly(args).map_err(refuse)? {
+        let args = match self.unjelly(args, handles, false).map_err(refuse)? {
             Value::Tuple(args) | Value::List(args) => args,
             other => {
                 return Err(RemoteError::type_error(format!(
@@ -447,7 +665,7 @@ impl Core {
                 )));
             }
         };
-        let kwargs = match unjellier.unjelly(kwargs).map_err(refuse)? {
+        let kwargs = match self.unjelly(kwargs, handles, false).map_err(refuse)? {
             Value::Dict(d) => d
                 .into_iter()
                 .map(|(k, v)| match k {
@@ -467,7 +685,7 @@ impl Core {
             }
         };
         Ok(Call {
-            method,
+            method: method.to_owned(),
             args,
             kwargs,
         })
@@ -475,168 +693,299 @@ impl Core {
 
     fn reply(
         &mut self,
-        request: &Sexp,
+        request: i64,
         payload: Result<&Sexp, &Sexp>,
+        handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
-        let Sexp::Int(request) = request else {
-            return Err(frame_error("an answer without a request id"));
-        };
-        if !self.outstanding.remove(request) {
+        let Some(reply) = self.requests.remove(&request) else {
             return Err(ProtocolError::Unknown {
-                what: "request",
-                id: request.to_string(),
+                table: Table::Requests,
+                id: request,
             });
-        }
+        };
         let result = match payload {
             Ok(sexp) => self
-                .unjellier(false)
-                .unjelly(sexp)
+                .unjelly(sexp, handles, false)
                 .map_err(CallError::Answer),
             // Errors are read leniently: a Twisted peer may send the
             // exception object itself, which is data here, never a local type.
-            Err(sexp) => match self.unjellier(true).unjelly(sexp) {
+            Err(sexp) => match self.unjelly(sexp, handles, true) {
                 Ok(value) => Err(CallError::from(failure::from_value(&value))),
                 Err(e) => Err(CallError::Answer(e)),
             },
         };
-        self.expire_lingering();
+        let oldest_due = self.requests.keys().next().copied();
+        self.objects.expire_lingering(oldest_due);
         let unreadable = matches!(result, Err(CallError::Answer(_)));
-        let reason = match &result {
-            Err(CallError::Answer(e)) => e.to_string(),
-            _ => String::new(),
-        };
-        self.events.push(Event::Reply {
-            request: *request,
-            result,
-        });
+        if let Err(CallError::Answer(e)) = &result {
+            tracing::info!(request, error = %e, "an answer we cannot read");
+        }
+        self.events.push_back(Event::Reply { reply, result });
         if unreadable {
             // Twisted closes here too (and leaves the call hanging; ours got
             // its error above).
-            return Err(frame_error(format!("unreadable answer: {reason}")));
+            return Err(ProtocolError::UnreadableAnswer { request });
         }
         Ok(())
     }
 
-    /// Jellies `value` with this connection's tables; on failure, undoes the
-    /// reference counts it took.
-    fn jelly(&mut self, value: &Value, taken: &mut Taken) -> Result<Sexp, JellyError> {
-        let mut invoker = PbInvoker { core: self, taken };
+    /// Jellies `value` with this connection's tables.
+    fn jelly(
+        &mut self,
+        value: &Value,
+        handles: &dyn Handles,
+        taken: &mut Taken,
+    ) -> Result<Sexp, JellyError> {
+        let mut invoker = PbInvoker {
+            objects: &mut self.objects,
+            max_objects: self.options.max_local_objects,
+            handles,
+            taken,
+        };
         to_sexp_with(value, &mut invoker)
     }
 
-    /// Sends a call; `Some(request id)` when an answer is expected.
-    pub(crate) fn call(
-        &mut self,
-        target: &ObjectId,
-        method: &str,
-        args: Vec<Value>,
-        kwargs: Dict,
-        answer: bool,
-    ) -> Result<Option<i64>, CallError> {
-        self.send_message("message", target.to_sexp(), method, args, kwargs, answer)
+    /// Gives back the tokens of a frame that was not sent.
+    fn give_back(&mut self, taken: Taken) {
+        for released in self.objects.give_back(taken) {
+            // A cache the peer never received: its observer stops at once.
+            self.stopped(released);
+        }
     }
 
-    /// Writes a `message` or `cachemessage`; `Some(request id)` when an
-    /// answer is expected. Nothing is written, and nothing kept, on failure.
-    fn send_message(
+    /// Calls `method` (its wire name) on the peer's object or cache. With a `reply` slot, the
+    /// outcome comes back as an [`Event::Reply`] — also when the call cannot
+    /// be sent; without one the peer sends no answer (Twisted's
+    /// `pbanswer=False`). A call made before the handshake is done is sent
+    /// when it is; after [`Core::close`] it fails with
+    /// [`CallError::ConnectionLost`].
+    ///
+    /// An error means the connection must be closed (the peer does not read
+    /// what we send).
+    pub fn call(
         &mut self,
-        command: &'static str,
-        target: Sexp,
-        method: &str,
+        callee: Callee,
+        method: Bytes,
         args: Vec<Value>,
         kwargs: Dict,
-        answer: bool,
-    ) -> Result<Option<i64>, CallError> {
-        if answer && self.outstanding.len() >= self.options.max_calls_in_flight {
-            return Err(CallError::TooManyCalls {
-                limit: self.options.max_calls_in_flight,
-            });
+        reply: Option<R>,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
+        match &mut self.phase {
+            Phase::Handshake(queued) => {
+                queued.push(Queued {
+                    callee,
+                    method,
+                    args,
+                    kwargs,
+                    reply,
+                });
+                Ok(())
+            }
+            Phase::Closed => {
+                self.fail(reply, CallError::ConnectionLost);
+                Ok(())
+            }
+            Phase::Ready => self.send_call(callee, method, args, kwargs, reply, handles),
+        }
+    }
+
+    fn fail(&mut self, reply: Option<R>, error: CallError) {
+        match reply {
+            Some(reply) => self.events.push_back(Event::Reply {
+                reply,
+                result: Err(error),
+            }),
+            None => tracing::info!(%error, "a call that wanted no answer was not sent"),
+        }
+    }
+
+    fn send_call(
+        &mut self,
+        callee: Callee,
+        method: Bytes,
+        args: Vec<Value>,
+        kwargs: Dict,
+        reply: Option<R>,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
+        if reply.is_some() && self.requests.len() >= self.options.max_calls_in_flight {
+            let limit = self.options.max_calls_in_flight;
+            self.fail(reply, CallError::TooManyCalls { limit });
+            return Ok(());
+        }
+        if let Callee::Cache(luid) = callee
+            && !self.objects.is_cache(luid)
+        {
+            // The observer stopped: nobody holds that cache any more.
+            self.fail(reply, CallError::DeadReference);
+            return Ok(());
         }
         let mut taken = Taken::default();
         // Arguments and keywords are two jelly calls, with their own
         // reference ids, as Twisted sends them.
         let jellied = self
-            .jelly(&Value::Tuple(args), &mut taken)
-            .and_then(|args| Ok((args, self.jelly(&Value::Dict(kwargs), &mut taken)?)));
+            .jelly(&Value::Tuple(args), handles, &mut taken)
+            .and_then(|args| Ok((args, self.jelly(&Value::Dict(kwargs), handles, &mut taken)?)));
         let (args, kwargs) = match jellied {
             Ok(both) => both,
             Err(e) => {
-                self.release(taken);
-                return Err(e.into());
+                self.give_back(taken);
+                self.fail(reply, CallError::Jelly(e));
+                return Ok(());
             }
         };
         let request = self.next_request;
+        let answer = reply.is_some();
+        let frame = match callee {
+            Callee::Object(object) => Frame::Message {
+                request,
+                object,
+                method,
+                answer,
+                args,
+                kwargs,
+            },
+            Callee::Cache(luid) => Frame::CacheMessage {
+                request,
+                luid,
+                method,
+                answer,
+                args,
+                kwargs,
+            },
+        };
+        if let Err(e) = self.encoder.encode(&frame.into_sexp(), &mut self.out) {
+            self.give_back(taken);
+            self.fail(reply, CallError::Encode(e));
+            return Ok(());
+        }
         self.next_request += 1;
-        let frame = Sexp::List(vec![
-            tag(command),
-            Sexp::Int(request),
-            target,
-            Sexp::Bytes(Bytes::copy_from_slice(method.as_bytes())),
-            Sexp::Int(i64::from(answer)),
-            args,
-            kwargs,
-        ]);
-        if let Err(e) = self.write(&frame) {
-            self.release(taken);
-            return Err(CallError::Jelly(JellyError::custom(e)));
+        if let Some(reply) = reply {
+            self.requests.insert(request, reply);
         }
-        self.link
-            .local_objects
-            .store(self.local_count(), Ordering::Relaxed);
-        if answer {
-            self.outstanding.insert(request);
-        }
-        Ok(answer.then_some(request))
+        self.check_output()
     }
 
-    /// Sends the result of a call the peer made.
-    pub(crate) fn answer(&mut self, request: Option<i64>, result: Result<Value, RemoteError>) {
+    /// Answers a call from the peer ([`Event::Call`]), with its result or
+    /// its error. A result that cannot be sent is answered with an error
+    /// that says why, and an error that cannot be sent with a shorter one:
+    /// every call that wants an answer gets one.
+    ///
+    /// An error means the connection must be closed.
+    pub fn answer(
+        &mut self,
+        request: Option<i64>,
+        result: Result<Value, RemoteError>,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
         self.serving = self.serving.saturating_sub(1);
+        if self.is_closed() {
+            return Ok(());
+        }
         let Some(request) = request else {
             if let Err(error) = result {
                 tracing::info!(%error, "a call that wanted no answer failed");
             }
-            return;
+            return Ok(());
         };
-        match result {
-            Ok(value) => {
-                let mut taken = Taken::default();
-                let sent = self
-                    .jelly(&value, &mut taken)
+        let value = match result {
+            Ok(value) => value,
+            Err(error) => return self.send_error(Some(request), &error),
+        };
+        let mut taken = Taken::default();
+        let sent = match self.jelly(&value, handles, &mut taken) {
+            Ok(result) => {
+                let frame = Frame::Answer { request, result }.into_sexp();
+                self.encoder
+                    .encode(&frame, &mut self.out)
                     .map_err(|e| e.to_string())
-                    .and_then(|sexp| {
-                        let frame = Sexp::List(vec![tag("answer"), Sexp::Int(request), sexp]);
-                        self.write(&frame).map_err(|e| e.to_string())
-                    });
-                if let Err(reason) = sent {
-                    self.release(taken);
-                    tracing::warn!(%reason, "cannot send a result");
-                    self.send_error(
-                        request,
-                        &RemoteError::type_error(format!("cannot send the result: {reason}")),
-                    );
-                }
-                self.link
-                    .local_objects
-                    .store(self.local_count(), Ordering::Relaxed);
             }
-            Err(error) => self.send_error(request, &error),
+            Err(e) => Err(e.to_string()),
+        };
+        match sent {
+            Ok(()) => self.check_output(),
+            Err(reason) => {
+                self.give_back(taken);
+                tracing::warn!(%reason, request, "cannot send a result");
+                let error = RemoteError::type_error(format!("cannot send the result: {reason}"));
+                self.send_error(Some(request), &error)
+            }
         }
     }
 
-    fn send_error(&mut self, request: i64, error: &RemoteError) {
-        let payload = failure::to_sexp(error, self.options.unsafe_tracebacks);
-        let frame = Sexp::List(vec![tag("error"), Sexp::Int(request), payload]);
-        if let Err(e) = self.write(&frame) {
-            tracing::warn!(%e, "cannot send an error frame");
+    /// Sends `error` as the answer to `request`, or a shorter error when it
+    /// is too large for the Banana limits.
+    fn send_error(
+        &mut self,
+        request: Option<i64>,
+        error: &RemoteError,
+    ) -> Result<(), ProtocolError> {
+        let Some(request) = request else {
+            return Ok(());
+        };
+        let tracebacks = self.options.unsafe_tracebacks;
+        let mut last = None;
+        for error in [error, &short_error()] {
+            let encoded = failure::to_sexp(error, tracebacks)
+                .map_err(|_| None)
+                .and_then(|failure| {
+                    let frame = Frame::Error { request, failure }.into_sexp();
+                    self.encoder.encode(&frame, &mut self.out).map_err(Some)
+                });
+            match encoded {
+                Ok(()) => return self.check_output(),
+                Err(e) => last = e,
+            }
         }
+        tracing::warn!(request, "cannot send even a short error");
+        Err(ProtocolError::Encode(last.unwrap_or(
+            EncodeError::NestingTooDeep {
+                limit: self.options.banana.max_depth,
+            },
+        )))
     }
 
-    /// One of our references to the peer's objects was dropped.
-    pub(crate) fn decref(&mut self, id: &ObjectId) {
-        if let (ObjectId::Luid(luid), Phase::Ready) = (id, self.phase) {
-            let frame = Sexp::List(vec![tag("decref"), Sexp::Int(*luid)]);
-            self.write(&frame).expect("a decref always encodes");
+    /// One of our handles was dropped: the peer hears of it (`decref`,
+    /// `decache`), unless the connection is not up or the peer has already
+    /// forgotten the cache.
+    ///
+    /// An error means the connection must be closed.
+    pub fn release(&mut self, release: Release) -> Result<(), ProtocolError> {
+        match release {
+            Release::Reference(luid) => {
+                self.remote_references = self.remote_references.saturating_sub(1);
+                if self.is_ready() {
+                    return self.write_frame(Frame::Decref { luid });
+                }
+            }
+            Release::Cache(luid) => {
+                if self.is_ready() && self.remote_caches.contains_key(&luid) {
+                    return self.write_frame(Frame::Decache { luid });
+                }
+            }
         }
+        Ok(())
+    }
+
+    /// The transport is gone: every call waiting for an answer fails with
+    /// [`CallError::ConnectionLost`] (as [`Event::Reply`]s), every observer
+    /// of our Cacheables stops, and the tables empty.
+    pub fn close(&mut self) {
+        let queued = match std::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Handshake(queued) => queued,
+            _ => Vec::new(),
+        };
+        for q in queued {
+            self.fail(q.reply, CallError::ConnectionLost);
+        }
+        for (_, reply) in std::mem::take(&mut self.requests) {
+            self.fail(Some(reply), CallError::ConnectionLost);
+        }
+        for released in self.objects.clear() {
+            self.stopped(released);
+        }
+        self.remote_caches.clear();
+        self.out.clear();
     }
 }

@@ -2,14 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
+use spread_flavors::{FromValue, IntoValue, RemoteError};
 use spread_jelly::{Dict, Object, Value};
 use tokio::sync::oneshot;
 
-use crate::connection::{Command, Link};
-use crate::proto::ObjectId;
+use super::{Command, Link};
+use crate::proto::{Callee, ObjectId, Release};
 use crate::{Broker, CallError};
 
 /// A reference to an object on the other side of a connection: Twisted's
@@ -17,8 +17,8 @@ use crate::{Broker, CallError};
 ///
 /// Each reference token the peer sent is one `RemoteReference` (clones
 /// share it); when the last clone is dropped, the peer is told (`decref`),
-/// exactly once. Sending it back to its owner delivers the owner's own
-/// object.
+/// exactly once. Sending it back to its owner (`Value::from(reference)`)
+/// delivers the owner's own object.
 ///
 /// ```no_run
 /// # #[tokio::main(flavor = "current_thread")]
@@ -40,16 +40,17 @@ pub struct RemoteReference {
 struct Inner {
     link: Arc<Link>,
     id: ObjectId,
-    /// Names (the root) are not reference counted.
-    counted: bool,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if self.counted {
-            self.link.remote_refs.fetch_sub(1, Ordering::Relaxed);
+        // Names (the root) are not counted; only luids came in tokens.
+        if let ObjectId::Luid(luid) = self.id {
             // If the connection is gone there is nobody to tell.
-            let _ = self.link.tx.send(Command::Decref(self.id.clone()));
+            let _ = self
+                .link
+                .tx
+                .send(Command::Release(Release::Reference(luid)));
         }
     }
 }
@@ -59,24 +60,17 @@ impl Drop for Inner {
 const CLASS: &str = "twisted.spread.pb.RemoteReference";
 
 impl RemoteReference {
-    pub(crate) fn new(link: Arc<Link>, id: ObjectId, counted: bool) -> RemoteReference {
-        if counted {
-            link.remote_refs.fetch_add(1, Ordering::Relaxed);
-        }
+    pub(super) fn new(link: Arc<Link>, id: ObjectId) -> RemoteReference {
         RemoteReference {
-            inner: Arc::new(Inner { link, id, counted }),
+            inner: Arc::new(Inner { link, id }),
         }
     }
 
-    pub(crate) fn root(link: Arc<Link>) -> RemoteReference {
-        RemoteReference::new(link, ObjectId::Name(Bytes::from_static(b"root")), false)
-    }
-
-    pub(crate) fn link_id(&self) -> u64 {
+    pub(super) fn link_id(&self) -> u64 {
         self.inner.link.id
     }
 
-    pub(crate) fn object_id(&self) -> &ObjectId {
+    pub(super) fn object_id(&self) -> &ObjectId {
         &self.inner.id
     }
 
@@ -110,21 +104,13 @@ impl RemoteReference {
         kwargs: Dict,
         reply: Option<oneshot::Sender<Result<Value, CallError>>>,
     ) -> Result<(), CallError> {
-        if self.inner.link.is_closed() {
-            return Err(CallError::DeadReference);
-        }
-        let command = Command::Call {
-            target: self.inner.id.clone(),
-            method: method.to_owned(),
+        self.inner.link.send_call(
+            Callee::Object(self.inner.id.clone()),
+            Bytes::copy_from_slice(method.as_bytes()),
             args,
             kwargs,
             reply,
-        };
-        self.inner
-            .link
-            .tx
-            .send(command)
-            .map_err(|_| CallError::DeadReference)
+        )
     }
 
     /// The connection this reference belongs to.
@@ -136,18 +122,13 @@ impl RemoteReference {
     pub fn is_same_object(&self, other: &RemoteReference) -> bool {
         self.inner.link.id == other.inner.link.id && self.inner.id == other.inner.id
     }
+}
 
-    /// The value that sends this reference (back to its owner).
-    pub fn into_value(self) -> Value {
-        Value::Object(Object::receive_only(CLASS, self))
-    }
-
-    /// The reference a value holds, if it holds one.
-    pub fn from_value(value: &Value) -> Option<&RemoteReference> {
-        match value {
-            Value::Object(o) => o.downcast_ref::<RemoteReference>(),
-            _ => None,
-        }
+impl From<RemoteReference> for Value {
+    /// The value that sends the reference back to its owner, as Twisted's
+    /// `local` token.
+    fn from(reference: RemoteReference) -> Value {
+        Value::Object(Object::receive_only(CLASS, reference))
     }
 }
 
@@ -161,21 +142,24 @@ impl fmt::Debug for RemoteReference {
     }
 }
 
-impl spread_flavors::FromValue for RemoteReference {
+impl FromValue for RemoteReference {
     /// A reference the peer sent, as a `#[remote]` method's argument.
-    fn from_value(value: &Value) -> Result<Self, spread_flavors::RemoteError> {
-        RemoteReference::from_value(value).cloned().ok_or_else(|| {
-            spread_flavors::RemoteError::type_error(format!(
-                "expected a remote reference, got {}",
-                value.type_name()
-            ))
-        })
+    fn from_value(value: &Value) -> Result<Self, RemoteError> {
+        value
+            .downcast_ref::<RemoteReference>()
+            .cloned()
+            .ok_or_else(|| {
+                RemoteError::type_error(format!(
+                    "expected a remote reference, got {}",
+                    value.type_name()
+                ))
+            })
     }
 }
 
-impl spread_flavors::IntoValue for RemoteReference {
+impl IntoValue for RemoteReference {
     /// Sent back to its owner, as Twisted's `local` token.
-    fn into_value(self) -> Result<Value, spread_flavors::RemoteError> {
-        Ok(RemoteReference::into_value(self))
+    fn into_value(self) -> Result<Value, RemoteError> {
+        Ok(Value::from(self))
     }
 }

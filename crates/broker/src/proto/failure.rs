@@ -4,13 +4,17 @@ use spread_banana::Sexp;
 use spread_flavors::RemoteError;
 use spread_jelly::{Dict, ErrorKind, Instance, Value};
 
-use crate::policy::COPYABLE_FAILURE;
+/// The class of Twisted's error payloads.
+pub(super) const COPYABLE_FAILURE: &str = "twisted.spread.pb.CopyableFailure";
 
 /// What Twisted sends instead of a traceback unless `unsafeTracebacks` is on.
 const NO_TRACEBACK: &str = "Traceback unavailable\n";
 
 /// The `CopyableFailure` Twisted sends for `error`, field for field.
-pub(crate) fn to_sexp(error: &RemoteError, unsafe_tracebacks: bool) -> Sexp {
+pub(super) fn to_sexp(
+    error: &RemoteError,
+    unsafe_tracebacks: bool,
+) -> Result<Sexp, spread_jelly::Error> {
     let traceback = match (&error.traceback, unsafe_tracebacks) {
         (Some(tb), true) => tb.clone(),
         _ => NO_TRACEBACK.to_owned(),
@@ -43,7 +47,6 @@ pub(crate) fn to_sexp(error: &RemoteError, unsafe_tracebacks: bool) -> Sexp {
         entry("traceback", Value::from(traceback)),
     ]);
     spread_jelly::to_sexp(&Value::from(Instance::new(COPYABLE_FAILURE, state)))
-        .expect("a failure's state always jellies")
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -56,7 +59,7 @@ fn text(value: Option<&Value>) -> Option<String> {
 
 /// Reads an error payload: a `CopyableFailure`, an exception object sent as
 /// itself, or anything else (which Twisted also wraps in a failure).
-pub(crate) fn from_value(payload: &Value) -> RemoteError {
+pub(super) fn from_value(payload: &Value) -> RemoteError {
     let Value::Instance(instance) = payload else {
         return RemoteError::new("builtins.Exception", format!("{payload:?}"));
     };
@@ -75,7 +78,7 @@ pub(crate) fn from_value(payload: &Value) -> RemoteError {
 }
 
 /// The failure Twisted sends when it cannot unjelly a call's arguments.
-pub(crate) fn from_jelly_error(e: &spread_jelly::Error) -> RemoteError {
+pub(super) fn from_jelly_error(e: &spread_jelly::Error) -> RemoteError {
     match e.kind() {
         ErrorKind::Insecure { tag, .. } => {
             // The peer gets Twisted's own wording, which Python code may test

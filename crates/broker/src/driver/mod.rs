@@ -1,0 +1,568 @@
+//! The tokio side: one task per connection drives its [`Core`], reading,
+//! writing, running the peer's calls and taking commands from the handles.
+//! It keeps no table of its own: every table is the core's.
+
+mod cache;
+mod reference;
+
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use spread_flavors::{Observer, RemoteCache, RemoteError};
+use spread_jelly::{Dict, Object, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::proto::{
+    Callee, Core, Event, ForeignHandle, Handles, ObjectId, PeerObject, Release, Role, Stats,
+};
+use crate::{BrokerOptions, CallError, ConnectionError};
+
+// The public interface is:
+pub use self::cache::RemoteCacheRef;
+pub use self::reference::RemoteReference;
+
+/// Where a call's answer goes.
+type Reply = oneshot::Sender<Result<Value, CallError>>;
+
+/// What handles ask of a connection's task.
+enum Command {
+    Call {
+        callee: Callee,
+        method: Bytes,
+        args: Vec<Value>,
+        kwargs: Dict,
+        reply: Option<Reply>,
+    },
+    /// A handle was dropped. Handles are dropped anywhere (inside the
+    /// core's own work too), so this never blocks and never locks.
+    Release(Release),
+    Close,
+}
+
+/// Where the connection is, as the handles see it.
+#[derive(Clone, Debug)]
+enum Status {
+    Connecting,
+    Ready,
+    Closed {
+        reason: Option<ConnectionError>,
+        after_handshake: bool,
+    },
+}
+
+type Callback = Box<dyn FnOnce() + Send>;
+
+/// What every handle of one connection shares: the way to its task, and
+/// what the task publishes.
+struct Link {
+    id: u64,
+    tx: mpsc::UnboundedSender<Command>,
+    status: watch::Sender<Status>,
+    stats: watch::Sender<Stats>,
+    on_disconnect: Mutex<Vec<Callback>>,
+}
+
+impl Link {
+    fn is_closed(&self) -> bool {
+        matches!(*self.status.borrow(), Status::Closed { .. })
+    }
+
+    fn send_call(
+        &self,
+        callee: Callee,
+        method: Bytes,
+        args: Vec<Value>,
+        kwargs: Dict,
+        reply: Option<Reply>,
+    ) -> Result<(), CallError> {
+        if self.is_closed() {
+            return Err(CallError::DeadReference);
+        }
+        let command = Command::Call {
+            callee,
+            method,
+            args,
+            kwargs,
+            reply,
+        };
+        self.tx.send(command).map_err(|_| CallError::DeadReference)
+    }
+}
+
+static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
+
+/// The handles the core asks for, made on this connection's link.
+struct LinkHandles<'a>(&'a Arc<Link>);
+
+impl Handles for LinkHandles<'_> {
+    fn remote_reference(&self, luid: i64) -> Value {
+        Value::from(RemoteReference::new(self.0.clone(), ObjectId::Luid(luid)))
+    }
+
+    fn remote_cache(&self, luid: i64, cache: Arc<dyn RemoteCache>) -> Value {
+        Value::from(RemoteCacheRef::new(self.0.clone(), luid, cache))
+    }
+
+    fn observer(&self, luid: i64) -> Observer {
+        Observer::new(Arc::new(cache::BrokerObserver {
+            link: self.0.clone(),
+            luid,
+        }))
+    }
+
+    fn peer_object(&self, object: &Object) -> Option<Result<PeerObject, ForeignHandle>> {
+        let ours = |link_id: u64, named: PeerObject| {
+            if link_id == self.0.id {
+                Ok(named)
+            } else {
+                Err(ForeignHandle)
+            }
+        };
+        if let Some(reference) = object.downcast_ref::<RemoteReference>() {
+            let named = PeerObject::Reference(reference.object_id().clone());
+            return Some(ours(reference.link_id(), named));
+        }
+        let cache = object.downcast_ref::<RemoteCacheRef>()?;
+        Some(ours(cache.link_id(), PeerObject::Cache(cache.luid())))
+    }
+}
+
+/// One PB connection: Twisted's `Broker`. A cheap handle, `Clone + Send +
+/// Sync`; the connection itself runs in the future [`Broker::new`] returns.
+#[derive(Clone)]
+pub struct Broker {
+    link: Arc<Link>,
+}
+
+impl fmt::Debug for Broker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Broker")
+            .field("id", &self.link.id)
+            .field("status", &*self.link.status.borrow())
+            .finish()
+    }
+}
+
+/// The future that runs one connection.
+type Driver = Pin<Box<dyn Future<Output = Result<(), ConnectionError>> + Send + 'static>>;
+
+impl Broker {
+    /// A broker over any byte stream. Returns the handle and the future that
+    /// runs the connection: spawn it. It ends when the connection closes:
+    /// `Ok` when either side closed it in order, the reason otherwise.
+    #[must_use = "the connection runs only while its future is polled"]
+    pub fn new<IO>(
+        io: IO,
+        role: Role,
+        options: BrokerOptions,
+    ) -> (
+        Broker,
+        impl Future<Output = Result<(), ConnectionError>> + Send + 'static,
+    )
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Broker::new_with(io, role, options, |_| None)
+    }
+
+    /// [`Broker::new`], with a root made for this connection by `root_for`
+    /// (Twisted's `rootObject(broker)`); `None` keeps the options' root.
+    #[must_use = "the connection runs only while its future is polled"]
+    pub fn new_with<IO>(
+        io: IO,
+        role: Role,
+        mut options: BrokerOptions,
+        root_for: impl FnOnce(&Broker) -> Option<Arc<dyn spread_flavors::Referenceable>>,
+    ) -> (
+        Broker,
+        impl Future<Output = Result<(), ConnectionError>> + Send + 'static,
+    )
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let link = Arc::new(Link {
+            id: NEXT_LINK.fetch_add(1, Ordering::Relaxed),
+            tx,
+            status: watch::Sender::new(Status::Connecting),
+            stats: watch::Sender::new(Stats::default()),
+            on_disconnect: Mutex::new(Vec::new()),
+        });
+        let broker = Broker { link: link.clone() };
+        if let Some(root) = root_for(&broker) {
+            options.root = Some(root);
+        }
+        let driver: Driver = match Core::new(role, options) {
+            Ok(core) => Box::pin(drive(io, core, rx, link)),
+            Err(e) => {
+                let guard = Closing::new(link);
+                Box::pin(async move { guard.close(Err(e.into())) })
+            }
+        };
+        (broker, driver)
+    }
+
+    fn from_link(link: Arc<Link>) -> Broker {
+        Broker { link }
+    }
+
+    /// The peer's root object, once the handshake is done (Twisted's
+    /// `getRootObject`; nothing is sent for it).
+    pub async fn root_object(&self) -> Result<RemoteReference, CallError> {
+        let mut status = self.link.status.subscribe();
+        let status = status
+            .wait_for(|s| !matches!(s, Status::Connecting))
+            .await
+            .map(|s| s.clone())
+            .unwrap_or(Status::Closed {
+                reason: None,
+                after_handshake: false,
+            });
+        match status {
+            Status::Ready => Ok(RemoteReference::new(self.link.clone(), ObjectId::root())),
+            Status::Closed {
+                after_handshake: false,
+                reason,
+            } => Err(CallError::Handshake(
+                reason.unwrap_or(ConnectionError::ClosedDuringHandshake),
+            )),
+            _ => Err(CallError::DeadReference),
+        }
+    }
+
+    /// The sizes of the connection's tables, as of the connection task's
+    /// last step.
+    pub fn stats(&self) -> Stats {
+        *self.link.stats.borrow()
+    }
+
+    /// Waits until the connection's tables satisfy `condition`, and returns
+    /// them then; if the connection closes first, returns the last sizes.
+    ///
+    /// ```
+    /// # use spread_broker::{Broker, proto::Stats};
+    /// # async fn example(broker: Broker) {
+    /// // Every reference the peer held has been released.
+    /// broker.wait_for_stats(|s| s.local_objects == 0).await;
+    /// # }
+    /// ```
+    pub async fn wait_for_stats(&self, mut condition: impl FnMut(&Stats) -> bool) -> Stats {
+        let mut stats = self.link.stats.subscribe();
+        let mut status = self.link.status.subscribe();
+        loop {
+            let now = *stats.borrow_and_update();
+            if condition(&now) || self.link.is_closed() {
+                return now;
+            }
+            tokio::select! {
+                changed = stats.changed() => if changed.is_err() { return now },
+                _ = status.wait_for(|s| matches!(s, Status::Closed { .. })) => {},
+            }
+        }
+    }
+
+    /// Runs `callback` once when the connection closes (at once if it has).
+    pub fn notify_on_disconnect(&self, callback: impl FnOnce() + Send + 'static) {
+        let mut callbacks = self
+            .link
+            .on_disconnect
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if self.link.is_closed() {
+            drop(callbacks);
+            callback();
+        } else {
+            callbacks.push(Box::new(callback));
+        }
+    }
+
+    /// Whether the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        self.link.is_closed()
+    }
+
+    /// Waits until the connection has closed, and gives the reason this side
+    /// closed it, if it was an error.
+    pub async fn closed(&self) -> Option<ConnectionError> {
+        let mut status = self.link.status.subscribe();
+        match status
+            .wait_for(|s| matches!(s, Status::Closed { .. }))
+            .await
+            .map(|s| s.clone())
+        {
+            Ok(Status::Closed { reason, .. }) => reason,
+            _ => None,
+        }
+    }
+
+    /// Closes the connection after writing what is already queued.
+    pub fn close(&self) {
+        let _ = self.link.tx.send(Command::Close);
+    }
+}
+
+/// Connects to a PB server and returns the broker, its task spawned on the
+/// current tokio runtime.
+pub async fn connect(addr: impl ToSocketAddrs, options: BrokerOptions) -> std::io::Result<Broker> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (broker, driver) = Broker::new(stream, Role::Client, options);
+    tokio::spawn(log_end(driver));
+    Ok(broker)
+}
+
+async fn log_end(driver: impl Future<Output = Result<(), ConnectionError>>) {
+    if let Err(reason) = driver.await {
+        tracing::warn!(%reason, "closed a PB connection");
+    }
+}
+
+/// A running PB server (Twisted's `PBServerFactory` on a port).
+#[derive(Debug)]
+pub struct Server {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Serves `listener`: every accepted connection gets a broker whose root is
+/// the options' root.
+pub fn serve(listener: TcpListener, options: BrokerOptions) -> Server {
+    serve_with(listener, options, |_| None)
+}
+
+/// Serves `listener`, giving each connection the root `root_for` makes for
+/// it (Twisted's `rootObject(broker)`), for roots that act per connection.
+pub fn serve_with<F>(listener: TcpListener, options: BrokerOptions, root_for: F) -> Server
+where
+    F: Fn(&Broker) -> Option<Arc<dyn spread_flavors::Referenceable>> + Send + Sync + 'static,
+{
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut brokers: Vec<Broker> = Vec::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        tracing::debug!(%peer, "accepted a PB connection");
+                        let (broker, driver) =
+                            Broker::new_with(stream, Role::Server, options.clone(), &root_for);
+                        brokers.retain(|b| !b.is_closed());
+                        brokers.push(broker);
+                        tokio::spawn(log_end(driver));
+                    }
+                    Err(e) => tracing::warn!(%e, "accept failed"),
+                },
+                _ = stopped.wait_for(|s| *s) => break,
+            }
+        }
+        for broker in &brokers {
+            broker.close();
+        }
+        for broker in &brokers {
+            broker.closed().await;
+        }
+    });
+    Server { stop, task }
+}
+
+impl Server {
+    /// Stops accepting, closes every connection once what it has queued is
+    /// written, and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Marks the connection closed however the driver ends, a panic included,
+/// so that no handle waits for it for ever.
+struct Closing {
+    link: Arc<Link>,
+    done: bool,
+}
+
+impl Closing {
+    fn new(link: Arc<Link>) -> Closing {
+        Closing { link, done: false }
+    }
+
+    fn close(mut self, result: Result<(), ConnectionError>) -> Result<(), ConnectionError> {
+        self.mark(result.as_ref().err().cloned());
+        result
+    }
+
+    fn mark(&mut self, reason: Option<ConnectionError>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let after_handshake = !matches!(*self.link.status.borrow(), Status::Connecting);
+        self.link.status.send_replace(Status::Closed {
+            reason,
+            after_handshake,
+        });
+        let callbacks = std::mem::take(
+            &mut *self
+                .link
+                .on_disconnect
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for callback in callbacks {
+            callback();
+        }
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.mark(None);
+    }
+}
+
+/// A call from the peer still running, with the request to answer.
+type Running = Pin<Box<dyn Future<Output = (Option<i64>, Result<Value, RemoteError>)> + Send>>;
+
+/// Runs a remote method, turning a panic into the error its caller gets:
+/// one method's bug must not take the connection down.
+fn running(request: Option<i64>, call: crate::proto::IncomingCall) -> Running {
+    let method = call.call.method.clone();
+    Box::pin(
+        AssertUnwindSafe(call.run())
+            .catch_unwind()
+            .map(move |result| {
+                let result = result.unwrap_or_else(|_| {
+                    tracing::error!(method, "a remote method panicked");
+                    Err(RemoteError::new(
+                        "builtins.Exception",
+                        format!("remote_{method}() failed"),
+                    ))
+                });
+                (request, result)
+            }),
+    )
+}
+
+async fn drive<IO>(
+    io: IO,
+    mut core: Core<Reply>,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    link: Arc<Link>,
+) -> Result<(), ConnectionError>
+where
+    IO: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let closing = Closing::new(link.clone());
+    let handles = LinkHandles(&link);
+    let (mut reader, mut writer) = tokio::io::split(io);
+    let mut input = BytesMut::with_capacity(64 * 1024);
+    // The peer's calls still running; they run in this task, so a call that
+    // finishes at once costs no task and no wake-up.
+    let mut calls: FuturesUnordered<Running> = FuturesUnordered::new();
+    let mut close_requested = false;
+    let result: Result<(), ConnectionError> = 'run: loop {
+        while let Some(event) = core.poll_event() {
+            match event {
+                Event::Ready => {
+                    link.status.send_replace(Status::Ready);
+                }
+                Event::Call(call) => {
+                    // Started here, in the order the calls arrived, as
+                    // Twisted starts them; only their completions interleave.
+                    // The call (and the references in its arguments) lives
+                    // until its answer is queued, so that our decrefs can
+                    // never overtake the answer.
+                    let mut call = running(call.request, call);
+                    match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                        Poll::Ready((request, result)) => {
+                            let answered = core.answer(request, result, &handles);
+                            drop(call);
+                            if let Err(e) = answered {
+                                break 'run Err(e.into());
+                            }
+                        }
+                        // Polled again by `calls`, with a real waker.
+                        Poll::Pending => calls.push(call),
+                    }
+                }
+                Event::Reply { reply, result } => {
+                    let _ = reply.send(result);
+                }
+            }
+        }
+        let stats = core.stats();
+        link.stats
+            .send_if_modified(|s| std::mem::replace(s, stats) != stats);
+        if close_requested && core.transmit().is_empty() {
+            break Ok(());
+        }
+        tokio::select! {
+            read = reader.read_buf(&mut input), if !close_requested => match read {
+                Ok(0) => break Ok(()),
+                Ok(_) => {
+                    if let Err(e) = core.receive(&mut input, &handles) {
+                        break Err(e.into());
+                    }
+                }
+                Err(e) => break Err(e.into()),
+            },
+            written = writer.write(core.transmit()), if !core.transmit().is_empty() => match written {
+                Ok(0) => break Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
+                Ok(n) => core.advance(n),
+                Err(e) => break Err(e.into()),
+            },
+            command = rx.recv() => {
+                // The link in this task keeps the channel open.
+                let Some(command) = command else { break Ok(()) };
+                let done = match command {
+                    Command::Call { callee, method, args, kwargs, reply } => {
+                        core.call(callee, method, args, kwargs, reply, &handles)
+                    }
+                    Command::Release(release) => core.release(release),
+                    Command::Close => {
+                        close_requested = true;
+                        Ok(())
+                    }
+                };
+                if let Err(e) = done {
+                    break Err(e.into());
+                }
+            },
+            Some((request, result)) = calls.next(), if !calls.is_empty() => {
+                if let Err(e) = core.answer(request, result, &handles) {
+                    break Err(e.into());
+                }
+            },
+        }
+    };
+    if let Err(reason) = &result {
+        tracing::debug!(%reason, "closing a PB connection");
+    }
+    let _ = writer.shutdown().await;
+    // Observers stop and the tables empty before anyone hears the
+    // connection is closed, so what a waiter sees then is final.
+    core.close();
+    // Calls still running are dropped with their arguments.
+    drop(calls);
+    link.stats.send_replace(core.stats());
+    // Handles see the connection closed before their calls fail, so a
+    // caller that gets `ConnectionLost` finds `is_closed()` true.
+    let result = closing.close(result);
+    while let Some(event) = core.poll_event() {
+        if let Event::Reply { reply, result } = event {
+            let _ = reply.send(result);
+        }
+    }
+    result
+}

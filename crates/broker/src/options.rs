@@ -1,0 +1,169 @@
+//! A connection's settings and limits.
+
+use std::fmt;
+use std::sync::Arc;
+
+use spread_banana::Limits;
+use spread_flavors::Referenceable;
+use spread_security::SecurityOptions;
+
+use crate::OptionsError;
+
+/// A connection's settings and limits.
+///
+/// The defaults are Twisted's where Twisted has one (`MAX_BROKER_REFS`, the
+/// Banana limits) and generous bounds elsewhere. Each setter checks its
+/// value, so a broker never meets a setting it cannot work with.
+///
+/// ```
+/// use spread_banana::Limits;
+/// use spread_broker::BrokerOptions;
+///
+/// let options = BrokerOptions::default()
+///     .with_max_local_objects(64)
+///     .with_banana_limits(Limits::default().max_depth(64))?;
+/// assert_eq!(options.banana_limits().max_depth, 64);
+///
+/// // PB's own frames need some room: a 1-byte integer header cannot carry a luid.
+/// assert!(BrokerOptions::default().with_banana_limits(Limits::default().max_prefix_len(1)).is_err());
+/// # Ok::<(), spread_broker::OptionsError>(())
+/// ```
+#[derive(Clone)]
+pub struct BrokerOptions {
+    pub(crate) root: Option<Arc<dyn Referenceable>>,
+    pub(crate) security: Arc<SecurityOptions>,
+    pub(crate) banana: Limits,
+    pub(crate) max_local_objects: usize,
+    pub(crate) max_calls_in_flight: usize,
+    pub(crate) max_incoming_calls: usize,
+    pub(crate) max_output_buffer: usize,
+    pub(crate) unsafe_tracebacks: bool,
+}
+
+impl Default for BrokerOptions {
+    fn default() -> BrokerOptions {
+        BrokerOptions {
+            root: None,
+            security: Arc::new(SecurityOptions::new()),
+            banana: Limits::default(),
+            max_local_objects: 1024,
+            max_calls_in_flight: 4096,
+            max_incoming_calls: 1024,
+            max_output_buffer: 64 << 20,
+            unsafe_tracebacks: false,
+        }
+    }
+}
+
+/// The least of each Banana limit that PB's own frames need: a luid or
+/// request id in an integer header, a seven-item `message`, the short
+/// failure that stands in for an error too big to send.
+const FLOORS: [(&str, fn(&Limits) -> usize, usize); 5] = [
+    ("max_prefix_len", |l| l.max_prefix_len, 10),
+    ("max_string_len", |l| l.max_string_len, 64),
+    ("max_list_len", |l| l.max_list_len, 16),
+    ("max_depth", |l| l.max_depth, 16),
+    ("max_expression_len", |l| l.max_expression_len, 1024),
+];
+
+impl BrokerOptions {
+    /// Sets the object the peer reaches as `"root"` (Twisted's
+    /// `PBServerFactory(root)`).
+    #[must_use]
+    pub fn with_root(mut self, root: Arc<dyn Referenceable>) -> BrokerOptions {
+        self.root = Some(root);
+        self
+    }
+
+    /// Sets what may be unjellied from the peer.
+    #[must_use]
+    pub fn with_security(mut self, security: SecurityOptions) -> BrokerOptions {
+        self.security = Arc::new(security);
+        self
+    }
+
+    /// Sets Banana's limits (string and list length, nesting depth, frame
+    /// size), which bound what is read and what is sent. Limits below what
+    /// PB's own frames need are refused.
+    pub fn with_banana_limits(mut self, limits: Limits) -> Result<BrokerOptions, OptionsError> {
+        for (limit, get, floor) in FLOORS {
+            let value = get(&limits);
+            if value < floor {
+                return Err(OptionsError::BananaLimitTooLow {
+                    limit,
+                    value,
+                    floor,
+                });
+            }
+        }
+        self.banana = limits;
+        Ok(self)
+    }
+
+    /// Sets how many local objects and Cacheables the peer may hold tokens
+    /// for (Twisted's `MAX_BROKER_REFS`, 1024): a hostile peer cannot make
+    /// this side remember an unbounded number of objects. The same bound
+    /// applies to the caches the peer makes this side hold.
+    #[must_use]
+    pub fn with_max_local_objects(mut self, n: usize) -> BrokerOptions {
+        self.max_local_objects = n;
+        self
+    }
+
+    /// Sets how many calls this side may have waiting for answers; more fail
+    /// at once with [`CallError::TooManyCalls`](crate::CallError::TooManyCalls).
+    #[must_use]
+    pub fn with_max_calls_in_flight(mut self, n: usize) -> BrokerOptions {
+        self.max_calls_in_flight = n;
+        self
+    }
+
+    /// Sets how many of the peer's calls may be in progress at once; more
+    /// close the connection, so a peer cannot pile up unbounded work.
+    #[must_use]
+    pub fn with_max_incoming_calls(mut self, n: usize) -> BrokerOptions {
+        self.max_incoming_calls = n;
+        self
+    }
+
+    /// Sets how many bytes may wait for the peer to read them; past this
+    /// the peer is not keeping up (or not reading at all) and is
+    /// disconnected.
+    #[must_use]
+    pub fn with_max_output_buffer(mut self, bytes: usize) -> BrokerOptions {
+        self.max_output_buffer = bytes;
+        self
+    }
+
+    /// Sends tracebacks with errors (Twisted's `unsafeTracebacks`).
+    #[must_use]
+    pub fn with_unsafe_tracebacks(mut self, on: bool) -> BrokerOptions {
+        self.unsafe_tracebacks = on;
+        self
+    }
+
+    /// The Banana limits in force.
+    pub fn banana_limits(&self) -> Limits {
+        self.banana
+    }
+
+    /// What may be unjellied from the peer.
+    pub fn security(&self) -> &SecurityOptions {
+        &self.security
+    }
+}
+
+impl fmt::Debug for BrokerOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BrokerOptions")
+            .field("root", &self.root.is_some())
+            .field("security", &self.security)
+            .field("banana", &self.banana)
+            .field("max_local_objects", &self.max_local_objects)
+            .field("max_calls_in_flight", &self.max_calls_in_flight)
+            .field("max_incoming_calls", &self.max_incoming_calls)
+            .field("max_output_buffer", &self.max_output_buffer)
+            .field("unsafe_tracebacks", &self.unsafe_tracebacks)
+            .finish()
+    }
+}

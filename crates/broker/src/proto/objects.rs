@@ -1,0 +1,264 @@
+//! The one table of what the peer holds tokens for: this side's
+//! Referenceables (`remote` tokens, released by `decref`) and Cacheables
+//! (cache tokens, released by `decache`), under luids from one counter
+//! (Twisted's `localObjects` and `remotelyCachedObjects`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use spread_flavors::{Cacheable, LocalCacheable, LocalReferenceable, Observer, Referenceable};
+
+/// What one luid stands for.
+pub(super) enum Kind {
+    /// A Referenceable, reached by `message`.
+    Object(LocalReferenceable),
+    /// A Cacheable and the peer's observer of it.
+    Cache {
+        object: LocalCacheable,
+        observer: Observer,
+    },
+}
+
+struct Entry {
+    kind: Kind,
+    /// Tokens the peer holds; the entry goes when this reaches zero.
+    count: u64,
+}
+
+/// The key an object is found under when it is sent again: the same object
+/// keeps its luid while the peer holds a token for it.
+#[derive(PartialEq, Eq, Hash)]
+enum Identity {
+    Object(LocalReferenceable),
+    Cache(LocalCacheable),
+}
+
+/// What was taken while jellying one frame, to give back if it is not sent.
+#[derive(Default)]
+pub(super) struct Taken(Vec<i64>);
+
+/// An entry whose last token the peer gave back.
+pub(super) enum Released {
+    /// A Referenceable, which may linger (see [`Objects::release`]).
+    Object,
+    /// A Cacheable: its observer has stopped.
+    Cache {
+        object: Arc<dyn Cacheable>,
+        observer: Observer,
+    },
+}
+
+#[derive(Default)]
+pub(super) struct Objects {
+    entries: HashMap<i64, Entry>,
+    by_identity: HashMap<Identity, i64>,
+    /// Objects whose last token the peer released while answers to our
+    /// calls were due, with the highest request id sent by then. Twisted
+    /// releases a reference it received before it sends the answer that
+    /// returns it, so `["local", luid]` can arrive after the `decref`; the
+    /// object must still be found (Twisted's own client finds `None`).
+    lingering: HashMap<i64, (LocalReferenceable, i64)>,
+    next_luid: i64,
+    /// How many entries are Cacheables, kept so that counting is free.
+    caches: usize,
+}
+
+impl Objects {
+    /// How many Referenceables and Cacheables the peer holds tokens for.
+    pub(super) fn counts(&self) -> (usize, usize) {
+        (self.entries.len() - self.caches, self.caches)
+    }
+
+    /// The luid for `object`, taking one more token for it; `None` when the
+    /// table already holds `max` entries.
+    pub(super) fn take_object(
+        &mut self,
+        object: &LocalReferenceable,
+        max: usize,
+        taken: &mut Taken,
+    ) -> Option<i64> {
+        let identity = Identity::Object(object.clone());
+        let luid = match self.by_identity.get(&identity) {
+            Some(luid) => *luid,
+            None => self.insert(identity, Kind::Object(object.clone()), max)?,
+        };
+        self.count_one(luid, taken);
+        Some(luid)
+    }
+
+    /// The luid a Cacheable is already observed under, taking one more token.
+    pub(super) fn take_cached(
+        &mut self,
+        object: &LocalCacheable,
+        taken: &mut Taken,
+    ) -> Option<i64> {
+        let luid = *self.by_identity.get(&Identity::Cache(object.clone()))?;
+        self.count_one(luid, taken);
+        Some(luid)
+    }
+
+    /// A luid for a new observer, if there is room for one more entry.
+    /// Luids are never reused, so one reserved and not used is harmless.
+    pub(super) fn reserve(&mut self, max: usize) -> Option<i64> {
+        if self.entries.len() >= max {
+            return None;
+        }
+        self.next_luid += 1;
+        Some(self.next_luid)
+    }
+
+    /// Records a new observer of `object` under a reserved luid, with one
+    /// token.
+    pub(super) fn insert_cache(
+        &mut self,
+        luid: i64,
+        object: &LocalCacheable,
+        observer: Observer,
+        taken: &mut Taken,
+    ) {
+        self.by_identity
+            .insert(Identity::Cache(object.clone()), luid);
+        self.caches += 1;
+        self.entries.insert(
+            luid,
+            Entry {
+                kind: Kind::Cache {
+                    object: object.clone(),
+                    observer,
+                },
+                count: 0,
+            },
+        );
+        self.count_one(luid, taken);
+    }
+
+    fn insert(&mut self, identity: Identity, kind: Kind, max: usize) -> Option<i64> {
+        let luid = self.reserve(max)?;
+        self.by_identity.insert(identity, luid);
+        self.entries.insert(luid, Entry { kind, count: 0 });
+        Some(luid)
+    }
+
+    fn count_one(&mut self, luid: i64, taken: &mut Taken) {
+        if let Some(entry) = self.entries.get_mut(&luid) {
+            entry.count += 1;
+            taken.0.push(luid);
+        }
+    }
+
+    /// The Referenceable `luid` names, including one released while answers
+    /// that may return it are still due.
+    pub(super) fn object(&self, luid: i64) -> Option<&LocalReferenceable> {
+        match self.entries.get(&luid) {
+            Some(Entry {
+                kind: Kind::Object(object),
+                ..
+            }) => Some(object),
+            Some(_) => None,
+            None => self.lingering.get(&luid).map(|(object, _)| object),
+        }
+    }
+
+    /// The Referenceable a `message` may call: only one the peer holds.
+    pub(super) fn callable(&self, luid: i64) -> Option<&Arc<dyn Referenceable>> {
+        match self.entries.get(&luid) {
+            Some(Entry {
+                kind: Kind::Object(object),
+                ..
+            }) => Some(object.object()),
+            _ => None,
+        }
+    }
+
+    /// The Cacheable `luid` names.
+    pub(super) fn cacheable(&self, luid: i64) -> Option<&LocalCacheable> {
+        match self.entries.get(&luid) {
+            Some(Entry {
+                kind: Kind::Cache { object, .. },
+                ..
+            }) => Some(object),
+            _ => None,
+        }
+    }
+
+    /// Whether `luid` is a Cacheable the peer observes.
+    pub(super) fn is_cache(&self, luid: i64) -> bool {
+        self.cacheable(luid).is_some()
+    }
+
+    /// Gives back one token of `luid`, of the kind the peer's command names
+    /// (`cache` for `decache`); `None` if there is no such entry. When the
+    /// last token goes, the entry goes; a Referenceable lingers while an
+    /// answer to a request up to `watermark` may still name it.
+    pub(super) fn release(
+        &mut self,
+        luid: i64,
+        cache: bool,
+        watermark: Option<i64>,
+    ) -> Option<Option<Released>> {
+        let entry = self.entries.get_mut(&luid)?;
+        if matches!(entry.kind, Kind::Cache { .. }) != cache {
+            return None;
+        }
+        entry.count -= 1;
+        if entry.count > 0 {
+            return Some(None);
+        }
+        let entry = self.entries.remove(&luid)?;
+        Some(Some(match entry.kind {
+            Kind::Object(object) => {
+                self.by_identity.remove(&Identity::Object(object.clone()));
+                if let Some(watermark) = watermark {
+                    self.lingering.insert(luid, (object, watermark));
+                }
+                Released::Object
+            }
+            Kind::Cache { object, observer } => {
+                self.by_identity.remove(&Identity::Cache(object.clone()));
+                self.caches -= 1;
+                Released::Cache {
+                    object: object.object().clone(),
+                    observer,
+                }
+            }
+        }))
+    }
+
+    /// Gives back what one frame took, when the frame was not sent.
+    pub(super) fn give_back(&mut self, taken: Taken) -> Vec<Released> {
+        taken
+            .0
+            .into_iter()
+            .filter_map(|luid| {
+                let cache = self.is_cache(luid);
+                self.release(luid, cache, None).flatten()
+            })
+            .collect()
+    }
+
+    /// Drops lingering objects once no answer that could return them is due.
+    pub(super) fn expire_lingering(&mut self, oldest_due: Option<i64>) {
+        if !self.lingering.is_empty() {
+            self.lingering
+                .retain(|_, (_, watermark)| oldest_due.is_some_and(|oldest| oldest <= *watermark));
+        }
+    }
+
+    /// Empties the table: the connection is gone. Returns the observers
+    /// that have stopped.
+    pub(super) fn clear(&mut self) -> Vec<Released> {
+        self.by_identity.clear();
+        self.lingering.clear();
+        self.caches = 0;
+        self.entries
+            .drain()
+            .filter_map(|(_, entry)| match entry.kind {
+                Kind::Cache { object, observer } => Some(Released::Cache {
+                    object: object.object().clone(),
+                    observer,
+                }),
+                Kind::Object(_) => None,
+            })
+            .collect()
+    }
+}

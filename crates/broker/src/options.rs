@@ -55,16 +55,18 @@ impl Default for BrokerOptions {
     }
 }
 
-/// The least of each Banana limit that PB's own frames need: a luid or
-/// request id in an integer header, a seven-item `message`, the short
+/// Each Banana limit with the least of it that PB's own frames need: a luid
+/// or request id in an integer header, a seven-item `message`, the short
 /// failure that stands in for an error too big to send.
-const FLOORS: [(&str, fn(&Limits) -> usize, usize); 5] = [
-    ("max_prefix_len", |l| l.max_prefix_len, 10),
-    ("max_string_len", |l| l.max_string_len, 64),
-    ("max_list_len", |l| l.max_list_len, 16),
-    ("max_depth", |l| l.max_depth, 16),
-    ("max_expression_len", |l| l.max_expression_len, 1024),
-];
+fn floors(l: &Limits) -> [(&'static str, usize, usize); 5] {
+    [
+        ("max_prefix_len", l.max_prefix_len, 10),
+        ("max_string_len", l.max_string_len, 64),
+        ("max_list_len", l.max_list_len, 16),
+        ("max_depth", l.max_depth, 16),
+        ("max_expression_len", l.max_expression_len, 1024),
+    ]
+}
 
 impl BrokerOptions {
     /// Sets the object the peer reaches as `"root"` (Twisted's
@@ -86,8 +88,7 @@ impl BrokerOptions {
     /// size), which bound what is read and what is sent. Limits below what
     /// PB's own frames need are refused.
     pub fn with_banana_limits(mut self, limits: Limits) -> Result<BrokerOptions, OptionsError> {
-        for (limit, get, floor) in FLOORS {
-            let value = get(&limits);
+        for (limit, value, floor) in floors(&limits) {
             if value < floor {
                 return Err(OptionsError::BananaLimitTooLow {
                     limit,

@@ -1,6 +1,9 @@
 //! spread-broker's integration tests, one binary. Two brokers talk over an
 //! in-memory pipe, or a test plays a hostile peer byte by byte.
 
+// The sans-IO core alone: two cores stepped by hand, no runtime.
+mod core;
+
 // Shared fixtures: a test root object and connected pairs.
 mod support;
 

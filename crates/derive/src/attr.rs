@@ -25,10 +25,14 @@
 //!   `Default::default()` instead of an error; it is sent as usual.
 //! - `with = "module"`: converts the field with `module::to_value(&T) ->
 //!   Result<Value, jelly::Error>` and `module::from_value(&Value) ->
-//!   Result<T, jelly::Error>` instead of the serde bridge.
+//!   Result<T, jelly::Error>` instead of `IntoValue` and `FromValue`.
+//! - `serde`: converts the field with the serde bridge
+//!   (`spread::jelly::to_value` and `from_value`) instead of `IntoValue`
+//!   and `FromValue`, for a type that has only serde's traits.
 //!
-//! `skip` cannot be combined with `rename`, `default` or `with`: a skipped
-//! field is never on the wire, and is always filled from `Default`. An
+//! `skip` cannot be combined with `rename`, `default`, `with` or `serde`: a
+//! skipped field is never on the wire, and is always filled from `Default`.
+//! `with` and `serde` cannot be combined: a field converts one way. An
 //! attribute given twice, an unknown attribute, a value of the wrong form
 //! and two fields with the same wire name are errors.
 //!
@@ -56,6 +60,8 @@ const SKIP: &str = "skip";
 const DEFAULT: &str = "default";
 /// Field: a custom conversion module.
 const WITH: &str = "with";
+/// Field: converted with the serde bridge.
+const SERDE: &str = "serde";
 
 /// The facade's path when `crate = "..."` is not given.
 pub(crate) fn default_crate_path() -> Path {
@@ -169,6 +175,9 @@ pub(crate) struct Field {
     pub(crate) default: bool,
     /// `with = "module"`, parsed as a path with the literal's span.
     pub(crate) with: Option<Path>,
+    /// `serde`, kept as the attribute's name so that the generated call
+    /// can point at it.
+    pub(crate) serde: Option<Path>,
 }
 
 impl Field {
@@ -179,6 +188,7 @@ impl Field {
         let mut skip = Attr::none(cx, SKIP);
         let mut default = Attr::none(cx, DEFAULT);
         let mut with = Attr::none(cx, WITH);
+        let mut serde = Attr::none(cx, SERDE);
 
         for attr in attrs.iter().filter(|a| a.path().is_ident(PB)) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -212,6 +222,11 @@ impl Field {
                                  such as `with = \"my_conversions::stamp\"`",
                             ),
                         }
+                    }
+                } else if meta.path.is_ident(SERDE) {
+                    // #[pb(serde)]
+                    if flag(cx, SERDE, &meta)? {
+                        serde.set(&meta.path, meta.path.clone());
                     }
                 } else {
                     unknown(cx, "field", &meta)?;
@@ -247,6 +262,21 @@ impl Field {
                      a skipped field is never converted",
                 );
             }
+            if serde.is_set() {
+                cx.error_spanned_by(
+                    &serde.tokens,
+                    "pb attribute `skip` cannot be combined with `serde`: \
+                     a skipped field is never converted",
+                );
+            }
+        } else if with.is_set() && serde.is_set() {
+            // A field converts one way: the error points at `serde`, the
+            // attribute to remove, since `with` says more.
+            cx.error_spanned_by(
+                &serde.tokens,
+                "pb attribute `serde` cannot be combined with `with`: \
+                 the `with` module alone converts the field",
+            );
         }
 
         Field {
@@ -254,13 +284,18 @@ impl Field {
             skip: skip.is_set(),
             default: default.is_set(),
             with: with.get(),
+            serde: serde.get(),
         }
     }
 }
 
 /// The string of `name = "..."`. Anything else is recorded as an error and
 /// gives `None`; the value is consumed either way, so parsing goes on.
-fn get_lit_str(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
+pub(crate) fn get_lit_str(
+    cx: &Ctxt,
+    name: &str,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<Option<LitStr>> {
     if !meta.input.peek(Token![=]) {
         cx.error_spanned_by(
             &meta.path,
@@ -290,7 +325,7 @@ fn get_lit_str(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result
 
 /// Whether a flag (`skip`, `default`) was written without a value; if it
 /// was given one, that is recorded as an error and the value consumed.
-fn flag(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+pub(crate) fn flag(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
     if meta.input.is_empty() || meta.input.peek(Token![,]) {
         return Ok(true);
     }
@@ -310,7 +345,7 @@ fn unknown(cx: &Ctxt, place: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<()
 }
 
 /// Consumes `= expr` or `(...)` after an attribute's name.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         meta.value()?.parse::<Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {

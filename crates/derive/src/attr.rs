@@ -63,6 +63,23 @@ const WITH: &str = "with";
 /// Field: converted with the serde bridge.
 const SERDE: &str = "serde";
 
+/// Where a list of attribute items is written, so that the helpers below
+/// name it in their messages: `#[pb(...)]` here, `#[remote(...)]` for the
+/// arguments of `#[remote]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Namespace {
+    /// What one item is called: `pb attribute`.
+    pub(crate) item: &'static str,
+    /// The attribute that holds the items: `pb`.
+    pub(crate) attr: &'static str,
+}
+
+/// The items of `#[pb(...)]`, on structs, fields and remote methods.
+pub(crate) const PB_ITEMS: Namespace = Namespace {
+    item: "pb attribute",
+    attr: PB,
+};
+
 /// The facade's path when `crate = "..."` is not given.
 pub(crate) fn default_crate_path() -> Path {
     syn::parse_quote!(::spread)
@@ -125,7 +142,7 @@ impl Container {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(CLASS) {
                     // #[pb(class = "module.Class")]
-                    if let Some(s) = get_lit_str(cx, CLASS, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, CLASS, &meta)? {
                         if is_class_name(&s.value()) {
                             class.set(&meta.path, s);
                         } else {
@@ -138,7 +155,7 @@ impl Container {
                     }
                 } else if meta.path.is_ident(CRATE) {
                     // #[pb(crate = "path::to::spread")]
-                    if let Some(s) = get_lit_str(cx, CRATE, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, CRATE, &meta)? {
                         match s.parse_with(Path::parse_mod_style) {
                             Ok(path) => krate.set(&meta.path, path),
                             Err(_) => cx.error_spanned_by(
@@ -194,7 +211,7 @@ impl Field {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(RENAME) {
                     // #[pb(rename = "wireName")]
-                    if let Some(s) = get_lit_str(cx, RENAME, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, RENAME, &meta)? {
                         if s.value().is_empty() {
                             cx.error_spanned_by(&s, "pb attribute `rename` must not be empty");
                         } else {
@@ -203,17 +220,17 @@ impl Field {
                     }
                 } else if meta.path.is_ident(SKIP) {
                     // #[pb(skip)]
-                    if flag(cx, SKIP, &meta)? {
+                    if flag(cx, PB_ITEMS, SKIP, &meta)? {
                         skip.set(&meta.path, ());
                     }
                 } else if meta.path.is_ident(DEFAULT) {
                     // #[pb(default)]
-                    if flag(cx, DEFAULT, &meta)? {
+                    if flag(cx, PB_ITEMS, DEFAULT, &meta)? {
                         default.set(&meta.path, ());
                     }
                 } else if meta.path.is_ident(WITH) {
                     // #[pb(with = "module")]
-                    if let Some(s) = get_lit_str(cx, WITH, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, WITH, &meta)? {
                         match s.parse_with(Path::parse_mod_style) {
                             Ok(path) => with.set(&meta.path, path),
                             Err(_) => cx.error_spanned_by(
@@ -225,7 +242,7 @@ impl Field {
                     }
                 } else if meta.path.is_ident(SERDE) {
                     // #[pb(serde)]
-                    if flag(cx, SERDE, &meta)? {
+                    if flag(cx, PB_ITEMS, SERDE, &meta)? {
                         serde.set(&meta.path, meta.path.clone());
                     }
                 } else {
@@ -293,13 +310,17 @@ impl Field {
 /// gives `None`; the value is consumed either way, so parsing goes on.
 pub(crate) fn get_lit_str(
     cx: &Ctxt,
+    ns: Namespace,
     name: &str,
     meta: &ParseNestedMeta<'_>,
 ) -> syn::Result<Option<LitStr>> {
     if !meta.input.peek(Token![=]) {
         cx.error_spanned_by(
             &meta.path,
-            format!("expected pb attribute `{name}` to have a value: `{name} = \"...\"`"),
+            format!(
+                "expected {} `{name}` to have a value: `{name} = \"...\"`",
+                ns.item
+            ),
         );
         skip_value(meta)?;
         return Ok(None);
@@ -316,7 +337,10 @@ pub(crate) fn get_lit_str(
         other => {
             cx.error_spanned_by(
                 other,
-                format!("expected pb attribute `{name}` to be a string: `{name} = \"...\"`"),
+                format!(
+                    "expected {} `{name}` to be a string: `{name} = \"...\"`",
+                    ns.item
+                ),
             );
             Ok(None)
         }
@@ -325,13 +349,21 @@ pub(crate) fn get_lit_str(
 
 /// Whether a flag (`skip`, `default`) was written without a value; if it
 /// was given one, that is recorded as an error and the value consumed.
-pub(crate) fn flag(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+pub(crate) fn flag(
+    cx: &Ctxt,
+    ns: Namespace,
+    name: &str,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<bool> {
     if meta.input.is_empty() || meta.input.peek(Token![,]) {
         return Ok(true);
     }
     cx.error_spanned_by(
         &meta.path,
-        format!("pb attribute `{name}` takes no value: write `#[pb({name})]`"),
+        format!(
+            "{} `{name}` takes no value: write `#[{}({name})]`",
+            ns.item, ns.attr
+        ),
     );
     skip_value(meta)?;
     Ok(false)

@@ -25,10 +25,14 @@
 //!   `Default::default()` instead of an error; it is sent as usual.
 //! - `with = "module"`: converts the field with `module::to_value(&T) ->
 //!   Result<Value, jelly::Error>` and `module::from_value(&Value) ->
-//!   Result<T, jelly::Error>` instead of the serde bridge.
+//!   Result<T, jelly::Error>` instead of `IntoValue` and `FromValue`.
+//! - `serde`: converts the field with the serde bridge
+//!   (`spread::jelly::to_value` and `from_value`) instead of `IntoValue`
+//!   and `FromValue`, for a type that has only serde's traits.
 //!
-//! `skip` cannot be combined with `rename`, `default` or `with`: a skipped
-//! field is never on the wire, and is always filled from `Default`. An
+//! `skip` cannot be combined with `rename`, `default`, `with` or `serde`: a
+//! skipped field is never on the wire, and is always filled from `Default`.
+//! `with` and `serde` cannot be combined: a field converts one way. An
 //! attribute given twice, an unknown attribute, a value of the wrong form
 //! and two fields with the same wire name are errors.
 //!
@@ -56,6 +60,25 @@ const SKIP: &str = "skip";
 const DEFAULT: &str = "default";
 /// Field: a custom conversion module.
 const WITH: &str = "with";
+/// Field: converted with the serde bridge.
+const SERDE: &str = "serde";
+
+/// Where a list of attribute items is written, so that the helpers below
+/// name it in their messages: `#[pb(...)]` here, `#[remote(...)]` for the
+/// arguments of `#[remote]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Namespace {
+    /// What one item is called: `pb attribute`.
+    pub(crate) item: &'static str,
+    /// The attribute that holds the items: `pb`.
+    pub(crate) attr: &'static str,
+}
+
+/// The items of `#[pb(...)]`, on structs, fields and remote methods.
+pub(crate) const PB_ITEMS: Namespace = Namespace {
+    item: "pb attribute",
+    attr: PB,
+};
 
 /// The facade's path when `crate = "..."` is not given.
 pub(crate) fn default_crate_path() -> Path {
@@ -119,7 +142,7 @@ impl Container {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(CLASS) {
                     // #[pb(class = "module.Class")]
-                    if let Some(s) = get_lit_str(cx, CLASS, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, CLASS, &meta)? {
                         if is_class_name(&s.value()) {
                             class.set(&meta.path, s);
                         } else {
@@ -132,7 +155,7 @@ impl Container {
                     }
                 } else if meta.path.is_ident(CRATE) {
                     // #[pb(crate = "path::to::spread")]
-                    if let Some(s) = get_lit_str(cx, CRATE, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, CRATE, &meta)? {
                         match s.parse_with(Path::parse_mod_style) {
                             Ok(path) => krate.set(&meta.path, path),
                             Err(_) => cx.error_spanned_by(
@@ -169,6 +192,9 @@ pub(crate) struct Field {
     pub(crate) default: bool,
     /// `with = "module"`, parsed as a path with the literal's span.
     pub(crate) with: Option<Path>,
+    /// `serde`, kept as the attribute's name so that the generated call
+    /// can point at it.
+    pub(crate) serde: Option<Path>,
 }
 
 impl Field {
@@ -179,12 +205,13 @@ impl Field {
         let mut skip = Attr::none(cx, SKIP);
         let mut default = Attr::none(cx, DEFAULT);
         let mut with = Attr::none(cx, WITH);
+        let mut serde = Attr::none(cx, SERDE);
 
         for attr in attrs.iter().filter(|a| a.path().is_ident(PB)) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(RENAME) {
                     // #[pb(rename = "wireName")]
-                    if let Some(s) = get_lit_str(cx, RENAME, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, RENAME, &meta)? {
                         if s.value().is_empty() {
                             cx.error_spanned_by(&s, "pb attribute `rename` must not be empty");
                         } else {
@@ -193,17 +220,17 @@ impl Field {
                     }
                 } else if meta.path.is_ident(SKIP) {
                     // #[pb(skip)]
-                    if flag(cx, SKIP, &meta)? {
+                    if flag(cx, PB_ITEMS, SKIP, &meta)? {
                         skip.set(&meta.path, ());
                     }
                 } else if meta.path.is_ident(DEFAULT) {
                     // #[pb(default)]
-                    if flag(cx, DEFAULT, &meta)? {
+                    if flag(cx, PB_ITEMS, DEFAULT, &meta)? {
                         default.set(&meta.path, ());
                     }
                 } else if meta.path.is_ident(WITH) {
                     // #[pb(with = "module")]
-                    if let Some(s) = get_lit_str(cx, WITH, &meta)? {
+                    if let Some(s) = get_lit_str(cx, PB_ITEMS, WITH, &meta)? {
                         match s.parse_with(Path::parse_mod_style) {
                             Ok(path) => with.set(&meta.path, path),
                             Err(_) => cx.error_spanned_by(
@@ -212,6 +239,11 @@ impl Field {
                                  such as `with = \"my_conversions::stamp\"`",
                             ),
                         }
+                    }
+                } else if meta.path.is_ident(SERDE) {
+                    // #[pb(serde)]
+                    if flag(cx, PB_ITEMS, SERDE, &meta)? {
+                        serde.set(&meta.path, meta.path.clone());
                     }
                 } else {
                     unknown(cx, "field", &meta)?;
@@ -247,6 +279,21 @@ impl Field {
                      a skipped field is never converted",
                 );
             }
+            if serde.is_set() {
+                cx.error_spanned_by(
+                    &serde.tokens,
+                    "pb attribute `skip` cannot be combined with `serde`: \
+                     a skipped field is never converted",
+                );
+            }
+        } else if with.is_set() && serde.is_set() {
+            // A field converts one way: the error points at `serde`, the
+            // attribute to remove, since `with` says more.
+            cx.error_spanned_by(
+                &serde.tokens,
+                "pb attribute `serde` cannot be combined with `with`: \
+                 the `with` module alone converts the field",
+            );
         }
 
         Field {
@@ -254,17 +301,26 @@ impl Field {
             skip: skip.is_set(),
             default: default.is_set(),
             with: with.get(),
+            serde: serde.get(),
         }
     }
 }
 
 /// The string of `name = "..."`. Anything else is recorded as an error and
 /// gives `None`; the value is consumed either way, so parsing goes on.
-fn get_lit_str(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
+pub(crate) fn get_lit_str(
+    cx: &Ctxt,
+    ns: Namespace,
+    name: &str,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<Option<LitStr>> {
     if !meta.input.peek(Token![=]) {
         cx.error_spanned_by(
             &meta.path,
-            format!("expected pb attribute `{name}` to have a value: `{name} = \"...\"`"),
+            format!(
+                "expected {} `{name}` to have a value: `{name} = \"...\"`",
+                ns.item
+            ),
         );
         skip_value(meta)?;
         return Ok(None);
@@ -281,7 +337,10 @@ fn get_lit_str(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result
         other => {
             cx.error_spanned_by(
                 other,
-                format!("expected pb attribute `{name}` to be a string: `{name} = \"...\"`"),
+                format!(
+                    "expected {} `{name}` to be a string: `{name} = \"...\"`",
+                    ns.item
+                ),
             );
             Ok(None)
         }
@@ -290,13 +349,21 @@ fn get_lit_str(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result
 
 /// Whether a flag (`skip`, `default`) was written without a value; if it
 /// was given one, that is recorded as an error and the value consumed.
-fn flag(cx: &Ctxt, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+pub(crate) fn flag(
+    cx: &Ctxt,
+    ns: Namespace,
+    name: &str,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<bool> {
     if meta.input.is_empty() || meta.input.peek(Token![,]) {
         return Ok(true);
     }
     cx.error_spanned_by(
         &meta.path,
-        format!("pb attribute `{name}` takes no value: write `#[pb({name})]`"),
+        format!(
+            "{} `{name}` takes no value: write `#[{}({name})]`",
+            ns.item, ns.attr
+        ),
     );
     skip_value(meta)?;
     Ok(false)
@@ -310,7 +377,7 @@ fn unknown(cx: &Ctxt, place: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<()
 }
 
 /// Consumes `= expr` or `(...)` after an attribute's name.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         meta.value()?.parse::<Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {

@@ -20,22 +20,45 @@
 //! - `Copyable`: `type_to_copy` is the `class` (or the default, see
 //!   [`crate::attr`]); `state_to_copy` is a `Value::Dict` with one entry per
 //!   field that is not skipped, in field order, keyed by the wire name as a
-//!   `Value::Str`, each value from `spread::to_value` (serde) or the field's
-//!   `with` module: `{"color": "green", "numFrogs": 7}`, what Twisted's
-//!   `__dict__` gives.
+//!   `Value::Str`: `{"color": "green", "numFrogs": 7}`, what Twisted's
+//!   `__dict__` gives. Each value is `IntoValue::into_value` of a clone of
+//!   the field (the state is made from `&self`; see below), or the field's
+//!   `with` module, or `spread::jelly::to_value` for `serde`. A field's
+//!   error is `ErrorKind::Custom` placed at its wire name.
+//! - `IntoValue` (with `Copyable`): `spread::copy(self)`, so the type can
+//!   be a `#[remote]` method's result and a field of another derived copy.
 //! - `RemoteCopy`: `from_copyable_state` reads a `Value::Dict` (through a
-//!   `Value::Shared`), each field by `Dict::get_str` (text or bytes keys)
-//!   and `spread::from_value` or `with`. A missing field is
+//!   `Value::Shared`), moving each field out by `Dict::remove_str` (text or
+//!   bytes keys) into `FromValue::from_owned`, or the field's `with` module,
+//!   or `spread::jelly::from_value` for `serde`. A missing field is
 //!   `ErrorKind::MissingField(wire_name)` unless it is `default`; a skipped
-//!   field is `Default::default()`; a field of the wrong type gives the
-//!   bridge's error with the wire name added to its path; keys of no field
-//!   are ignored; a state that is not a dict is `ErrorKind::UnexpectedShape`.
+//!   field is `Default::default()`; a field of the wrong type gives an error
+//!   placed at the wire name (`FromValue`'s Python exception as
+//!   `ErrorKind::Custom`, or the `with` module's or the serde bridge's error
+//!   with the wire name added to its path); keys of no field are ignored; a
+//!   state that is not a dict is `ErrorKind::UnexpectedShape`.
 //! - `FromValue` (with `RemoteCopy`), so that `#[remote]` methods can take
-//!   the type as an argument: a `Value::Object` holding this type (what a
-//!   registered copy arrives as), read through a `Value::Shared`, and
-//!   cloned: **the type must be `Clone`**, and the error otherwise is
-//!   rustc's "the trait bound `T: Clone` is not satisfied" on its name.
-//!   Anything else is a `TypeError` naming the expected class.
+//!   the type as an argument and other derived copies can hold it: a
+//!   `Value::Object` holding this type (what a registered copy arrives as),
+//!   read through a `Value::Shared`, and cloned: **the type must be
+//!   `Clone`**, and the error otherwise is rustc's "the trait bound `T:
+//!   Clone` is not satisfied" on its name. Anything else is a `TypeError`
+//!   naming the expected class.
+//!
+//! # Why fields go through `FromValue` and `IntoValue`
+//!
+//! Those are the traits of everything that crosses a connection: Python's
+//! types, `Value`, other copies, and the broker's references and caches.
+//! Serde could not carry the last three, which are Rust objects inside the
+//! value. The sending side has only `&self`, and `IntoValue` takes `self`,
+//! so each sent field is cloned first (**sent fields must be `Clone`**): a
+//! by-reference trait would have avoided the clone, but every type that is
+//! `IntoValue` today (the broker's `RemoteReference` among them) would then
+//! need a second impl, and the clone is cheap for the types a state holds
+//! (references are `Arc`s, `Bytes` is shared; a large `Vec` is copied once).
+//!
+//! The conversion calls carry the span of the field's type, so a type
+//! without `FromValue`, `IntoValue` or `Clone` is reported on the field.
 //!
 //! Everything is in `const _: () = { ... };`, `#[automatically_derived]`,
 //! and names the facade by absolute paths (`::spread::...`, or the
@@ -148,16 +171,28 @@ fn copyable_impl(cont: &Container<'_>) -> TokenStream {
             wire_name,
             attrs,
         } = field;
-        let convert = match &attrs.with {
-            Some(with) => quote_spanned!(with.span()=> #with::to_value(&self.#member)),
-            None => quote_spanned!(ty.span()=> #krate::to_value(&self.#member)),
+        let convert = match (&attrs.with, &attrs.serde) {
+            (Some(with), _) => quote_spanned! {with.span()=>
+                #with::to_value(&self.#member).map_err(|__e| __e.within(#wire_name))
+            },
+            (None, Some(_)) => quote_spanned! {ty.span()=>
+                #krate::jelly::to_value::<#ty>(&self.#member)
+                    .map_err(|__e| __e.within(#wire_name))
+            },
+            (None, None) => {
+                let into = quote_spanned! {ty.span()=>
+                    <#ty as #krate::IntoValue>::into_value(
+                        <#ty as ::core::clone::Clone>::clone(&self.#member),
+                    )
+                };
+                quote! {
+                    #into.map_err(|__e| #krate::flavors::__private::field_error(__e, #wire_name))
+                }
+            }
         };
         let key = key(krate, wire_name);
         quote! {
-            __state.push(
-                #key,
-                #convert.map_err(|__e| __e.within(#wire_name))?,
-            );
+            __state.push(#key, #convert?);
         }
     });
 
@@ -176,6 +211,14 @@ fn copyable_impl(cont: &Container<'_>) -> TokenStream {
                 ::core::result::Result::Ok(#krate::Value::Dict(__state))
             }
         }
+
+        #[automatically_derived]
+        impl #krate::IntoValue for #ident #where_clause {
+            /// Sent by copy.
+            fn into_value(self) -> ::core::result::Result<#krate::Value, #krate::RemoteError> {
+                ::core::result::Result::Ok(#krate::copy(self))
+            }
+        }
     }
 }
 
@@ -190,6 +233,12 @@ fn remote_copy_impl(cont: &Container<'_>) -> TokenStream {
     let error = quote!(#krate::jelly::Error);
     let kind = quote!(#krate::jelly::ErrorKind);
 
+    // The fields are moved out of the state, unless none is read from it.
+    let mutability = if cont.fields.iter().all(|f| f.attrs.skip) {
+        quote!()
+    } else {
+        quote!(mut)
+    };
     let inits = cont.fields.iter().map(|field| {
         let Field {
             ident: member,
@@ -203,9 +252,21 @@ fn remote_copy_impl(cont: &Container<'_>) -> TokenStream {
         if attrs.skip {
             return quote!(#member: #default,);
         }
-        let convert = match &attrs.with {
-            Some(with) => quote_spanned!(with.span()=> #with::from_value(__value)),
-            None => quote_spanned!(ty.span()=> #krate::from_value::<#ty>(__value)),
+        let convert = match (&attrs.with, &attrs.serde) {
+            (Some(with), _) => quote_spanned! {with.span()=>
+                #with::from_value(&__value).map_err(|__e| __e.within(#wire_name))
+            },
+            (None, Some(_)) => quote_spanned! {ty.span()=>
+                #krate::jelly::from_value::<#ty>(&__value).map_err(|__e| __e.within(#wire_name))
+            },
+            (None, None) => {
+                let from = quote_spanned! {ty.span()=>
+                    <#ty as #krate::FromValue>::from_owned(__value)
+                };
+                quote! {
+                    #from.map_err(|__e| #krate::flavors::__private::field_error(__e, #wire_name))
+                }
+            }
         };
         let missing = if attrs.default {
             default
@@ -218,10 +279,8 @@ fn remote_copy_impl(cont: &Container<'_>) -> TokenStream {
             }
         };
         quote! {
-            #member: match __state.get_str(#wire_name) {
-                ::core::option::Option::Some(__value) => {
-                    #convert.map_err(|__e| __e.within(#wire_name))?
-                }
+            #member: match __state.remove_str(#wire_name) {
+                ::core::option::Option::Some(__value) => #convert?,
                 ::core::option::Option::None => #missing,
             },
         }
@@ -249,7 +308,7 @@ fn remote_copy_impl(cont: &Container<'_>) -> TokenStream {
                         .ok_or_else(|| #error::new(#kind::DanglingReference))?,
                     __other => __other,
                 };
-                let __state = match &__state {
+                let #mutability __state = match __state {
                     #krate::Value::Dict(__dict) => __dict,
                     __other => {
                         return ::core::result::Result::Err(#error::new(#kind::UnexpectedShape {
@@ -290,7 +349,7 @@ fn remote_copy_impl(cont: &Container<'_>) -> TokenStream {
     }
 }
 
-/// The stub `Copyable` impl emitted next to errors.
+/// The stub `Copyable` and `IntoValue` impls emitted next to errors.
 fn copyable_stub(cont: &Container<'_>) -> TokenStream {
     let krate = &cont.attrs.krate;
     let ident = cont.ident;
@@ -304,6 +363,13 @@ fn copyable_stub(cont: &Container<'_>) -> TokenStream {
             fn state_to_copy(
                 &self,
             ) -> ::core::result::Result<#krate::Value, #krate::jelly::Error> {
+                ::core::unimplemented!()
+            }
+        }
+
+        #[automatically_derived]
+        impl #krate::IntoValue for #ident {
+            fn into_value(self) -> ::core::result::Result<#krate::Value, #krate::RemoteError> {
                 ::core::unimplemented!()
             }
         }

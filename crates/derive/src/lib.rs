@@ -20,13 +20,21 @@
 //! | field | `#[pb(rename = "wireName")]` | the key in the state (default: the field's name, as Python attributes are snake_case too) |
 //! | field | `#[pb(skip)]` | local-only: never sent, `Default::default()` on arrival |
 //! | field | `#[pb(default)]` | `Default::default()` when the arriving state lacks it |
-//! | field | `#[pb(with = "module")]` | `module::to_value(&field)` and `module::from_value(&value)` instead of serde |
+//! | field | `#[pb(with = "module")]` | `module::to_value(&field)` and `module::from_value(&value)` instead of the conversion traits |
+//! | field | `#[pb(serde)]` | the serde bridge (`spread::jelly::to_value`/`from_value`) instead of the conversion traits |
 //!
-//! Fields convert with serde (`spread::to_value`/`from_value`). Only
-//! structs with named fields and no type parameters can derive: one wire
-//! class names one concrete type. `#[derive(RemoteCopy)]` also implements
-//! `FromValue`, so the type can be a `#[remote]` method's argument; that
-//! needs `Clone`.
+//! Fields convert with `FromValue` and `IntoValue`, the traits of method
+//! arguments and results, so a copy can hold Python's basic types (ints,
+//! floats, `String`, `bytes::Bytes`, `Option`, `Vec`, tuples, maps with
+//! `String` keys), `Value`, other derived copies, references and caches.
+//! A sent field is cloned (the state is made from `&self`), so it must be
+//! `Clone`. Only structs with named fields and no type parameters can
+//! derive: one wire class names one concrete type.
+//!
+//! `#[derive(Copyable)]` also implements `IntoValue` (the type is sent by
+//! copy), and `#[derive(RemoteCopy)]` implements `FromValue` (the object
+//! that arrived, cloned: that needs `Clone`), so the type can be a
+//! `#[remote]` method's argument or result, and a field of another copy.
 //!
 //! # `#[remote]`
 //!
@@ -54,7 +62,7 @@ mod remote;
 
 use proc_macro::TokenStream;
 
-/// Implements `spread::Copyable`: see the crate docs.
+/// Implements `spread::Copyable` and `spread::IntoValue`: see the crate docs.
 #[proc_macro_derive(Copyable, attributes(pb))]
 pub fn derive_copyable(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

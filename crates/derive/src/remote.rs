@@ -1,10 +1,34 @@
 //! `#[remote]`: a Referenceable's (or RemoteCache's) dispatch from the
 //! `async fn`s of an impl block.
+//!
+//! As the derives do, it records every problem in a [`Ctxt`] with its span
+//! and goes on, so that all of them are reported together, and on error it
+//! still emits the block and a stub trait impl (see [`expand`]).
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, ReturnType};
+
+use crate::attr::{self, Namespace, PB_ITEMS};
+use crate::ctxt::Ctxt;
+
+/// `#[remote(cache)]`: implement `RemoteCache`.
+const CACHE: &str = "cache";
+/// `#[remote(crate = "...")]`: where the facade is.
+const CRATE: &str = "crate";
+/// `#[remote(perspective)]`, refused until perspectives exist.
+const PERSPECTIVE: &str = "perspective";
+/// `#[remote(view)]`, refused until viewables exist.
+const VIEW: &str = "view";
+/// `#[pb(name = "...")]` on a method: its wire name.
+const NAME: &str = "name";
+
+/// The items of `#[remote(...)]`, for the shared attribute helpers.
+const REMOTE_ITEMS: Namespace = Namespace {
+    item: "remote argument",
+    attr: "remote",
+};
 
 /// What the block implements.
 enum Kind {
@@ -14,32 +38,75 @@ enum Kind {
     Cache,
 }
 
+impl Kind {
+    /// The prefix Twisted puts before a method's wire name, for `TypeError`s.
+    fn prefix(&self) -> &'static str {
+        match self {
+            Kind::Referenceable => "remote_",
+            Kind::Cache => "observe_",
+        }
+    }
+}
+
+/// The arguments of `#[remote(...)]`.
 struct Args {
     kind: Kind,
     krate: syn::Path,
 }
 
-fn parse_args(args: TokenStream, errors: &mut Vec<syn::Error>) -> Args {
+/// Reads `#[remote(...)]`, recording every problem in `cx` and going on
+/// with the next argument, so that all of them are reported at once.
+fn parse_args(cx: &Ctxt, args: TokenStream) -> Args {
     let mut parsed = Args {
         kind: Kind::Referenceable,
-        krate: syn::parse_quote!(::spread),
+        krate: attr::default_crate_path(),
     };
+    let mut cache_seen = false;
+    let mut crate_seen = false;
     let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("cache") {
-            parsed.kind = Kind::Cache;
-            Ok(())
-        } else if meta.path.is_ident("crate") {
-            let path: LitStr = meta.value()?.parse()?;
-            parsed.krate = path.parse()?;
-            Ok(())
-        } else if meta.path.is_ident("perspective") || meta.path.is_ident("view") {
-            Err(meta.error("perspectives and viewables are not supported yet: only `#[remote]` and `#[remote(cache)]`"))
+        if meta.path.is_ident(CACHE) {
+            if attr::flag(cx, REMOTE_ITEMS, CACHE, &meta)? {
+                if cache_seen {
+                    cx.error_spanned_by(&meta.path, "duplicate remote argument `cache`");
+                }
+                cache_seen = true;
+                parsed.kind = Kind::Cache;
+            }
+        } else if meta.path.is_ident(CRATE) {
+            if let Some(s) = attr::get_lit_str(cx, REMOTE_ITEMS, CRATE, &meta)? {
+                if crate_seen {
+                    cx.error_spanned_by(&meta.path, "duplicate remote argument `crate`");
+                }
+                crate_seen = true;
+                match s.parse_with(syn::Path::parse_mod_style) {
+                    Ok(path) => parsed.krate = path,
+                    Err(_) => cx.error_spanned_by(
+                        &s,
+                        "remote argument `crate` must be a path, such as \
+                         `crate = \"my_crate::spread\"`",
+                    ),
+                }
+            }
+        } else if meta.path.is_ident(PERSPECTIVE) || meta.path.is_ident(VIEW) {
+            cx.error_spanned_by(
+                &meta.path,
+                "perspectives and viewables are not supported yet: only `#[remote]` and \
+                 `#[remote(cache)]`",
+            );
+            attr::skip_value(&meta)?;
         } else {
-            Err(meta.error("unknown remote argument: expected `cache` or `crate = \"...\"`"))
+            cx.error_spanned_by(
+                &meta.path,
+                "unknown remote argument: expected `cache` or `crate = \"...\"`",
+            );
+            attr::skip_value(&meta)?;
         }
+        Ok(())
     });
+    // Only malformed syntax (not `name`, `name = expr` or `name(...)`)
+    // stops the parser; it is recorded like the rest.
     if let Err(e) = syn::parse::Parser::parse2(parser, args) {
-        errors.push(e);
+        cx.syn_error(e);
     }
     parsed
 }
@@ -61,76 +128,72 @@ fn camel_case(name: &str) -> String {
     out
 }
 
-/// The wire name from `#[pb(name = "...")]`, removing the attribute.
-fn take_name(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<String> {
-    let mut name = None;
+/// The wire name from `#[pb(name = "...")]`, removing every `#[pb]`
+/// attribute from the method (rustc does not know them), and recording
+/// each problem in them.
+fn take_name(cx: &Ctxt, method: &mut ImplItemFn) -> Option<String> {
+    let mut name: Option<LitStr> = None;
     let mut kept = Vec::new();
     for attr in method.attrs.drain(..) {
-        if !attr.path().is_ident("pb") {
+        if !attr.path().is_ident(attr::PB) {
             kept.push(attr);
             continue;
         }
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                let value: LitStr = meta.value()?.parse()?;
-                if name.replace(value.value()).is_some() {
-                    return Err(meta.error("duplicate pb attribute `name`"));
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(NAME) {
+                // #[pb(name = "wireName")]
+                if let Some(s) = attr::get_lit_str(cx, PB_ITEMS, NAME, &meta)? {
+                    if s.value().is_empty() {
+                        cx.error_spanned_by(&s, "pb attribute `name` must not be empty");
+                    } else if name.is_some() {
+                        cx.error_spanned_by(&meta.path, "duplicate pb attribute `name`");
+                    } else {
+                        name = Some(s);
+                    }
                 }
-                Ok(())
             } else {
-                Err(meta.error("unknown pb method attribute: expected `name = \"...\"`"))
+                let path = meta.path.to_token_stream().to_string().replace(' ', "");
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("unknown pb method attribute `{path}`: expected `name = \"...\"`"),
+                );
+                attr::skip_value(&meta)?;
             }
+            Ok(())
         });
-        if let Err(e) = result {
-            errors.push(e);
+        if let Err(e) = parsed {
+            cx.syn_error(e);
         }
     }
     method.attrs = kept;
-    name
+    name.map(|s| s.value())
 }
 
-/// The method's wire name, and its arm of the dispatch `match` (`None` if
-/// errors stop it).
+/// The method's wire name, and its arm of the dispatch `match`: `None` if
+/// the method has errors, which are all recorded in `cx`.
 fn arm(
+    cx: &Ctxt,
     method: &mut ImplItemFn,
     krate: &syn::Path,
     prefix: &str,
-    errors: &mut Vec<syn::Error>,
 ) -> (String, Option<TokenStream>) {
-    let wire =
-        take_name(method, errors).unwrap_or_else(|| camel_case(&method.sig.ident.to_string()));
+    let wire = take_name(cx, method).unwrap_or_else(|| camel_case(&method.sig.ident.to_string()));
     let sig = &method.sig;
     let mut ok = true;
-    if sig.asyncness.is_none() {
-        errors.push(syn::Error::new(
-            sig.fn_token.span(),
-            "remote methods must be `async fn`",
-        ));
+    let mut error = |span: Span, msg: &str| {
+        cx.syn_error(syn::Error::new(span, msg));
         ok = false;
+    };
+    if sig.asyncness.is_none() {
+        error(sig.fn_token.span(), "remote methods must be `async fn`");
     }
     if !sig.generics.params.is_empty() {
-        errors.push(syn::Error::new(
-            sig.generics.span(),
-            "remote methods cannot be generic",
-        ));
-        ok = false;
+        error(sig.generics.span(), "remote methods cannot be generic");
     }
     match sig.inputs.first() {
         Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() => {}
-        Some(other) => {
-            errors.push(syn::Error::new(
-                other.span(),
-                "remote methods take `&self` first",
-            ));
-            ok = false;
-        }
-        None => {
-            errors.push(syn::Error::new(
-                sig.ident.span(),
-                "remote methods take `&self` first",
-            ));
-            ok = false;
-        }
+        Some(other) => error(other.span(), "remote methods take `&self` first"),
+        None => error(sig.ident.span(), "remote methods take `&self` first"),
     }
     let mut names = Vec::new();
     let mut reads = Vec::new();
@@ -138,11 +201,10 @@ fn arm(
     for (index, input) in sig.inputs.iter().skip(1).enumerate() {
         let FnArg::Typed(typed) = input else { continue };
         let Pat::Ident(pat) = &*typed.pat else {
-            errors.push(syn::Error::new(
+            error(
                 typed.pat.span(),
                 "remote method parameters must be plain names",
-            ));
-            ok = false;
+            );
             continue;
         };
         let name = pat.ident.to_string();
@@ -175,57 +237,74 @@ fn arm(
     (wire, Some(arm))
 }
 
-pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut errors = Vec::new();
-    let args = parse_args(args, &mut errors);
-    let mut block: ItemImpl = syn::parse2(item)?;
-    if let Some((_, path, _)) = &block.trait_ {
-        return Err(syn::Error::new(
-            path.span(),
-            "#[remote] goes on an inherent impl block, not a trait impl",
-        ));
-    }
-    if !block.generics.params.is_empty() {
-        errors.push(syn::Error::new(
-            block.generics.span(),
-            "#[remote] does not support generic impl blocks",
-        ));
-    }
-    let krate = &args.krate;
-    let prefix = match args.kind {
-        Kind::Referenceable => "remote_",
-        Kind::Cache => "observe_",
-    };
-    let mut arms = Vec::new();
-    let mut wire_names: Vec<(String, Span)> = Vec::new();
+/// Removes the `#[pb]` attributes of a block's methods without reading
+/// them, for a block that is refused as a whole.
+fn strip_pb_attrs(block: &mut ItemImpl) {
     for item in &mut block.items {
         if let ImplItem::Fn(method) = item {
-            let span = method.sig.ident.span();
-            let (wire, arm) = arm(method, krate, prefix, &mut errors);
-            arms.extend(arm);
-            if wire_names.iter().any(|(w, _)| *w == wire) {
-                errors.push(syn::Error::new(
-                    span,
-                    format!("two methods map to the wire name `{wire}`"),
-                ));
+            method.attrs.retain(|a| !a.path().is_ident(attr::PB));
+        }
+    }
+}
+
+/// `#[remote]`: the impl block unchanged (but for its `#[pb]` attributes)
+/// and the trait impl. With errors, they are all reported together, the
+/// block is still emitted, and so is a stub trait impl whose dispatch only
+/// answers an error, so that using the type as a `Referenceable` (or a
+/// cache) adds no "trait not implemented" errors to the real ones; a
+/// generic block gets no stub, since its bounds are unknown.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let args = parse_args(&cx, args);
+    let mut block: ItemImpl = match syn::parse2(item.clone()) {
+        Ok(block) => block,
+        Err(_) => {
+            cx.error_spanned_by(
+                first_token(&item),
+                "#[remote] goes on an inherent impl block",
+            );
+            // The item stays as it was written: only this error shows.
+            let mut out = compile_errors(cx);
+            out.extend(item);
+            return Ok(out);
+        }
+    };
+    let krate = &args.krate;
+    let prefix = args.kind.prefix();
+    let is_generic = !block.generics.params.is_empty();
+    if is_generic {
+        cx.error_spanned_by(
+            &block.generics,
+            "#[remote] does not support generic impl blocks",
+        );
+    }
+
+    let mut arms = Vec::new();
+    if let Some((_, path, _)) = &block.trait_ {
+        cx.error_spanned_by(
+            path,
+            "#[remote] goes on an inherent impl block, not a trait impl",
+        );
+        // The methods are the trait's: nothing to say about them.
+        strip_pb_attrs(&mut block);
+    } else {
+        let mut wire_names: Vec<String> = Vec::new();
+        for item in &mut block.items {
+            if let ImplItem::Fn(method) = item {
+                let span = method.sig.ident.span();
+                let (wire, arm) = arm(&cx, method, krate, prefix);
+                arms.extend(arm);
+                if wire_names.contains(&wire) {
+                    cx.syn_error(syn::Error::new(
+                        span,
+                        format!("two methods map to the wire name `{wire}`"),
+                    ));
+                }
+                wire_names.push(wire);
             }
-            wire_names.push((wire, span));
         }
     }
-    let mut errors = errors.into_iter();
-    if let Some(mut first) = errors.next() {
-        // In source order, all at once.
-        for e in errors {
-            first.combine(e);
-        }
-        // The block itself still compiles, so that only these errors show.
-        let mut out = first.into_compile_error();
-        out.extend(quote!(#block));
-        return Ok(out);
-    }
-    let self_ty = &block.self_ty;
-    // The two kinds differ only in the trait, its method, and what an
-    // unknown name gets.
+
     let (trait_name, method_name, unknown) = match args.kind {
         Kind::Referenceable => (
             quote!(Referenceable),
@@ -238,32 +317,78 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             quote!(#krate::flavors::__private::no_such_observer(&call.method)),
         ),
     };
-    let trait_impl = quote! {
-        #[automatically_derived]
-        impl #krate::flavors::#trait_name for #self_ty {
-            fn #method_name(
-                self: ::std::sync::Arc<Self>,
-                call: #krate::flavors::Call,
-            ) -> #krate::flavors::BoxFuture<::std::result::Result<#krate::jelly::Value, #krate::flavors::RemoteError>> {
-                ::std::boxed::Box::pin(async move {
-                    // Arguments are moved out of the call as they are read,
-                    // so the name is matched on a copy.
-                    let mut call = call;
-                    let method = call.method.clone();
-                    match method.as_str() {
-                        #(#arms)*
-                        _ => ::std::result::Result::Err(#unknown),
-                    }
-                })
+    let dispatch = match cx.check() {
+        Ok(()) => quote! {
+            // Arguments are moved out of the call as they are read, so the
+            // name is matched on a copy.
+            let mut call = call;
+            let method = call.method.clone();
+            match method.as_str() {
+                #(#arms)*
+                _ => ::std::result::Result::Err(#unknown),
             }
+        },
+        Err(err) => {
+            let mut out = err.into_compile_error();
+            out.extend(quote!(#block));
+            if !is_generic {
+                out.extend(trait_impl(
+                    &block.self_ty,
+                    krate,
+                    &trait_name,
+                    &method_name,
+                    quote!(::std::result::Result::Err(#unknown)),
+                ));
+            }
+            return Ok(out);
         }
     };
+    let trait_impl = trait_impl(&block.self_ty, krate, &trait_name, &method_name, dispatch);
     Ok(quote! {
         #block
-        const _: () = {
-            #trait_impl
-        };
+        #trait_impl
     })
+}
+
+/// The trait impl for `self_ty`, whose dispatch future runs `dispatch`
+/// with `call` in scope. The two kinds differ only in the trait, its
+/// method, and what an unknown name gets.
+fn trait_impl(
+    self_ty: &syn::Type,
+    krate: &syn::Path,
+    trait_name: &TokenStream,
+    method_name: &TokenStream,
+    dispatch: TokenStream,
+) -> TokenStream {
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::flavors::#trait_name for #self_ty {
+                fn #method_name(
+                    self: ::std::sync::Arc<Self>,
+                    call: #krate::flavors::Call,
+                ) -> #krate::flavors::BoxFuture<::std::result::Result<#krate::jelly::Value, #krate::flavors::RemoteError>> {
+                    ::std::boxed::Box::pin(async move {
+                        #dispatch
+                    })
+                }
+            }
+        };
+    }
+}
+
+/// Every error recorded, as `compile_error!`s.
+fn compile_errors(cx: Ctxt) -> TokenStream {
+    cx.check()
+        .err()
+        .map(syn::Error::into_compile_error)
+        .unwrap_or_default()
+}
+
+/// The first token of an item, for an error about the item as a whole that
+/// should not underline all of it.
+fn first_token(item: &TokenStream) -> TokenStream {
+    item.clone().into_iter().take(1).collect()
 }
 
 #[cfg(test)]

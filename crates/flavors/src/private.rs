@@ -68,6 +68,16 @@ pub fn check_arity(call: &Call, names: &[&str], prefix: &str) -> Result<(), Remo
     Ok(())
 }
 
+/// The error of one field of a derived copy, read with `FromValue` or
+/// written with `IntoValue`, as the `spread_jelly::Error` that
+/// `RemoteCopy::from_copyable_state` and `Copyable::state_to_copy` return:
+/// placed at the field's key in the state, and keeping the Python exception
+/// type (`builtins.TypeError: expected int, got str`), which is all a
+/// `RemoteError` says about where it came from.
+pub fn field_error(error: RemoteError, key: &str) -> spread_jelly::Error {
+    spread_jelly::Error::custom(error).within(key)
+}
+
 /// What Twisted answers for a method a cache does not have.
 pub fn no_such_observer(method: &str) -> RemoteError {
     RemoteError::new(

@@ -1,7 +1,7 @@
 //! `#[derive(Copyable, RemoteCopy)]` at run time: the state is what
 //! Twisted's default `getStateToCopy` gives (the instance's `__dict__`:
 //! text keys, in attribute order), and the state that arrives is read back
-//! with the errors the serde bridge would give.
+//! with errors placed at the field.
 
 use std::time::Duration;
 
@@ -177,20 +177,23 @@ fn wrong_type_is_reported_at_the_field() {
     state.push(text("color"), text("green"));
     state.push(text("numFrogs"), text("seven"));
     let err = CopyPond::from_copyable_state(Value::Dict(state)).unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::UnexpectedShape { .. }),
-        "{err}"
+    // `FromValue`'s error, the TypeError a remote method's argument gets.
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Custom("builtins.TypeError: expected int, got str".into())
     );
     assert_eq!(err.path(), "numFrogs");
 
-    // Inside the field, the bridge's path continues.
+    // Inside a field, `FromValue` has no path of its own: the error is
+    // placed at the field.
     let mut state = Dict::new();
     state.push(text("name"), text("bob"));
     state.push(text("groups"), Value::List(vec![text("a"), Value::Int(2)]));
     state.push(text("idle"), Value::Float(0.0));
     state.push(text("type"), Value::None);
     let err = User::from_copyable_state(Value::Dict(state)).unwrap_err();
-    assert_eq!(err.path(), "groups[1]");
+    assert_eq!(err.path(), "groups");
+    assert!(err.to_string().contains("expected str, got int"), "{err}");
 
     // And a `with` module's error is placed the same way.
     let mut state = Dict::new();

@@ -7,6 +7,8 @@ struct User {
     password: String,
     #[pb(skip, default)]
     session: Option<u64>,
+    #[pb(skip, serde)]
+    token: String,
 }
 
 fn main() {}

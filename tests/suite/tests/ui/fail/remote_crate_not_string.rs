@@ -1,0 +1,8 @@
+use spread::remote;
+
+struct Root;
+
+#[remote(crate = spread)]
+impl Root {}
+
+fn main() {}

@@ -92,7 +92,7 @@ impl fmt::Debug for Observer {
 /// sends name the same cache. Beside [`copy`](crate::copy) and
 /// [`reference`](crate::reference).
 pub fn cache(object: Arc<dyn Cacheable>) -> Value {
-    Value::from(LocalCacheable { object })
+    Value::from(LocalCacheable::new(object))
 }
 
 /// One of this side's [`Cacheable`]s inside a [`Value`]: what [`cache`]
@@ -108,6 +108,12 @@ pub struct LocalCacheable {
 const LOCAL_CLASS: &str = "twisted.spread.flavors.Cacheable";
 
 impl LocalCacheable {
+    /// Wraps an object, for a field of a copy that sends it as a cache (in
+    /// a [`Value`], [`cache`] says the same in one step).
+    pub fn new(object: Arc<dyn Cacheable>) -> LocalCacheable {
+        LocalCacheable { object }
+    }
+
     /// The object.
     pub fn object(&self) -> &Arc<dyn Cacheable> {
         &self.object
@@ -194,5 +200,20 @@ impl crate::IntoValue for LocalCacheable {
     /// Sent as a cache.
     fn into_value(self) -> Result<Value, RemoteError> {
         Ok(Value::from(self))
+    }
+}
+
+impl crate::FromValue for LocalCacheable {
+    /// One of this side's Cacheables, sent back by the peer.
+    fn from_value(value: &Value) -> Result<Self, RemoteError> {
+        value
+            .downcast_ref::<LocalCacheable>()
+            .cloned()
+            .ok_or_else(|| {
+                RemoteError::type_error(format!(
+                    "expected one of our Cacheables, got {}",
+                    value.type_name()
+                ))
+            })
     }
 }

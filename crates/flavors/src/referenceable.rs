@@ -88,7 +88,7 @@ pub trait Referenceable: Send + Sync + 'static {
 /// assert!(Arc::ptr_eq(back.object(), &listener));
 /// ```
 pub fn reference(object: Arc<dyn Referenceable>) -> Value {
-    Value::from(LocalReferenceable { object })
+    Value::from(LocalReferenceable::new(object))
 }
 
 /// One of this side's [`Referenceable`]s inside a [`Value`]: what
@@ -104,6 +104,12 @@ pub struct LocalReferenceable {
 const CLASS: &str = "twisted.spread.flavors.Referenceable";
 
 impl LocalReferenceable {
+    /// Wraps an object, for a field of a copy that sends it by reference
+    /// (in a [`Value`], [`reference`] says the same in one step).
+    pub fn new(object: Arc<dyn Referenceable>) -> LocalReferenceable {
+        LocalReferenceable { object }
+    }
+
     /// The object.
     pub fn object(&self) -> &Arc<dyn Referenceable> {
         &self.object

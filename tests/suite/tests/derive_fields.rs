@@ -257,10 +257,7 @@ fn references_are_fields_too() {
     let state = offer.state_to_copy().unwrap();
     let sent = state.as_dict().unwrap().get_str("counter").unwrap();
     // The field is this side's object, which the broker sends by reference.
-    assert_eq!(
-        LocalReferenceable::from_value(sent).map(LocalReferenceable::addr),
-        Some(counter.addr())
-    );
+    assert_eq!(sent.downcast_ref::<LocalReferenceable>(), Some(&counter));
 
     // Without a broker no reference can arrive: an int in its place is the
     // `FromValue` error of `RemoteReference`, at the field.

@@ -5,7 +5,7 @@
 //! `cargo run -p spread-examples --example echo_client -- 8800`
 
 use anyhow::{Context, Result};
-use spread::{BrokerOptions, CallError, Dict, Value, connect};
+use spread::{BigInt, BrokerOptions, CallError, Dict, Value, connect};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -43,6 +43,13 @@ async fn main() -> Result<()> {
         root.call_remote("add", vec![Value::from(2), Value::from(3)])
             .await?
     );
+    // Python's ints have no size: 2**70 + 5.
+    let big = BigInt::from(1) << 70;
+    let sum = root
+        .call_remote("add", vec![Value::from(big.clone()), Value::from(5)])
+        .await?;
+    println!("add -> {sum:?}");
+    anyhow::ensure!(sum == Value::from(big + 5), "add(2**70, 5) gave {sum:?}");
     match root.call_remote("fail", vec![Value::from("boom")]).await {
         Err(CallError::Remote(e)) => println!("fail -> error {}: {}", e.remote_type, e.value),
         other => anyhow::bail!("fail gave {other:?}"),

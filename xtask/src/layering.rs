@@ -34,12 +34,63 @@ pub(crate) fn check_workspace() -> Result<()> {
         "--locked",
     ]))?;
     let metadata: Value = serde_json::from_str(&json).context("parsing cargo metadata")?;
-    let violations = violations(&metadata)?;
+    let mut violations = violations(&metadata)?;
+    violations.extend(sans_io_violations(&read_sources(SANS_IO)?));
     if !violations.is_empty() {
         bail!("layering violated:\n  {}", violations.join("\n  "));
     }
-    eprintln!("layering: every crate depends only on the layers below it");
+    eprintln!(
+        "layering: every crate depends only on the layers below it, and {SANS_IO} names no runtime"
+    );
     Ok(())
+}
+
+/// The broker's protocol core, which must stay free of any runtime.
+const SANS_IO: &str = "crates/broker/src/proto";
+
+/// Crates the sans-IO core may not name: a runtime, its IO, its helpers.
+const RUNTIMES: &[&str] = &[
+    "tokio",
+    "tokio_util",
+    "futures_util",
+    "std::net",
+    "std::io::Read",
+];
+
+fn read_sources(dir: &str) -> Result<Vec<(String, String)>> {
+    let mut sources = Vec::new();
+    let dir = crate::project_root().join(dir);
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path)?;
+            sources.push((path.display().to_string(), text));
+        }
+    }
+    Ok(sources)
+}
+
+/// Every line of code (comments aside) in `sources` that names a runtime.
+fn sans_io_violations(sources: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, text) in sources {
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for runtime in RUNTIMES {
+                let named = code.match_indices(runtime).any(|(at, _)| {
+                    let before = code[..at].chars().next_back();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if named {
+                    found.push(format!(
+                        "{path}:{}: the sans-IO core names {runtime}",
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Every dependency that breaks the rule, as a readable line.
@@ -163,6 +214,21 @@ mod tests {
     fn a_layer_may_not_depend_on_itself() {
         let m = metadata(&[("spread-jelly", &[("spread-jelly", "dev")])]);
         assert_eq!(violations(&m).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_core_may_mention_a_runtime_only_in_comments() {
+        let sources = |text: &str| vec![("core.rs".to_owned(), text.to_owned())];
+        assert!(sans_io_violations(&sources("//! Driven by tokio.\nuse bytes::Bytes;")).is_empty());
+        assert_eq!(
+            sans_io_violations(&sources("use bytes::Bytes;\nuse tokio::sync::mpsc;")),
+            ["core.rs:2: the sans-IO core names tokio"]
+        );
+        assert_eq!(
+            sans_io_violations(&sources("let x = futures_util::future::ready(1); // why")).len(),
+            1
+        );
+        assert!(sans_io_violations(&sources("let my_tokio = 1;")).is_empty());
     }
 
     #[test]

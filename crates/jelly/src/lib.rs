@@ -74,3 +74,6 @@ pub use crate::shared::Shared;
 pub use crate::time::{Date, DateTime, Decimal, Time, TimeDelta, TimeError};
 pub use crate::unjelly::{DEFAULT_MAX_DEPTH, Unjellier, from_sexp};
 pub use crate::value::{Dict, Instance, Value};
+/// The integer type of [`Value::BigInt`], re-exported so that matching on
+/// it needs no other crate.
+pub use num_bigint::BigInt;

@@ -1,7 +1,6 @@
 //! The serde bridge: `to_value` and `from_value` on derived types.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use num_bigint::BigInt;
@@ -424,14 +423,13 @@ fn exponential(levels: usize) -> Value {
 
 #[test]
 fn exponential_sharing_hits_the_budget() {
+    // 2^40 nodes if expanded: the budget must stop it, or this never ends.
     let value = exponential(40);
-    let start = Instant::now();
     let err = from_value::<Tree>(&value).unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::Custom(m) if m.contains("shared structure expands past")),
         "{err:?}"
     );
-    assert!(start.elapsed() < Duration::from_secs(30));
 
     // Moderate sharing is copied.
     let small = exponential(8);

@@ -23,7 +23,7 @@ pub use spread_flavors::{
     Observer, Referenceable, RemoteCache, RemoteCopy, RemoteError, allow_copy, allow_remote_cache,
     allow_remote_copy, cache, copy, reference,
 };
-pub use spread_jelly::{Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
+pub use spread_jelly::{BigInt, Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;
 
 #[cfg(feature = "derive")]

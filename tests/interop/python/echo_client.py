@@ -9,6 +9,7 @@ in order, printing one line per call on stdout:
     echo("hello")                                   echo -> 'hello'
     echo([1, "two", 3.0, None, True, {"k": b"v"}])  echo -> [1, 'two', ...]
     add(2, 3)                                       add -> 5
+    add(2**70, 5)                                   add -> 1180591620717411303429
     fail("boom")                                    fail -> error builtins.ValueError: boom
     shutdown()                                      shutdown -> None
 
@@ -76,6 +77,12 @@ def run(port):
     say(f"add -> {got!r}" if ok else f"add -> error {failure_text(got)}")
     if not ok or got != 5:
         problems.append("add(2, 3) was not 5")
+
+    # Python's ints have no size: neither may the server's sum.
+    ok, got = yield outcome(root.callRemote("add", 2**70, 5))
+    say(f"add -> {got!r}" if ok else f"add -> error {failure_text(got)}")
+    if not ok or got != 2**70 + 5:
+        problems.append("add(2**70, 5) was not 2**70 + 5")
 
     ok, got = yield outcome(root.callRemote("fail", "boom"))
     if ok:

@@ -52,7 +52,6 @@ DEFAULT_PORT = 8800
 TIME_LIMIT = 60.0
 CALL_LIMIT = 10.0
 DISCONNECT_LIMIT = 5.0
-DECREF_WAIT = 0.5
 
 try:
     import twisted
@@ -61,7 +60,7 @@ except ImportError:
 if twisted.__version__ != EXPECTED_TWISTED:
     sys.exit(f"pb_client.py: need Twisted {EXPECTED_TWISTED}, found {twisted.__version__}")
 
-from twisted.internet import defer, reactor, task  # noqa: E402
+from twisted.internet import defer, reactor  # noqa: E402
 from twisted.python import failure  # noqa: E402
 from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
@@ -158,10 +157,6 @@ def answer(ref, name, *args, **kw):
     if not ok:
         raise Problem(f"{name}() failed: {failure_text(got)}")
     return got
-
-
-def sleep(seconds):
-    return task.deferLater(reactor, seconds, lambda: None)
 
 
 # ---------------------------------------------------------------------------
@@ -396,7 +391,8 @@ def s_return_it(root):
     expect(got is other or got is None, f"returnIt (not kept) gave {got!r}")
     sys.stderr.write(f"pb_client.py: returnIt (not kept) gave {'the object' if got is other else 'None'}\n")
     del got
-    yield sleep(DECREF_WAIT)
+    # The server's decref follows its answer; one more round trip has it read.
+    yield answer(root, "tableSize")
     t1 = len(broker.localObjects)
     expect(t1 == t0, f"our table {t0} -> {t1} after the server dropped everything")
 
@@ -431,7 +427,8 @@ def s_refcount(root):
     expect(first.refcount == 2, f"object sent twice has refcount {first.refcount}")
     got = yield answer(root, "dropKept")
     expect(got is True, f"dropKept gave {got!r}")
-    yield sleep(DECREF_WAIT)
+    # Decrefs sent while dropKept ran are read before the next answer is.
+    yield answer(root, "tableSize")
     t2 = len(broker.localObjects)
     expect(t2 == t0, f"our table {t0} -> {t1} -> {t2} after dropKept (decrefs missing?)")
 
@@ -442,7 +439,7 @@ def s_refcount(root):
     expect(s1 == s0 + 2, f"server table {s0} -> {s1} for 2 children")
     del c1, c2
     gc.collect()
-    yield sleep(DECREF_WAIT)
+    # Our decrefs went out as the references died, before this call.
     s2 = yield answer(root, "tableSize")
     expect(s2 == s0, f"server table {s0} -> {s1} -> {s2} after dropping the children")
 

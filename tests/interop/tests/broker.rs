@@ -418,4 +418,8 @@ fn echo_examples_interoperate_with_twisted() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(printed.contains("add -> 5"), "{printed}");
+    assert!(
+        printed.contains("add -> 1180591620717411303429"),
+        "{printed}"
+    );
 }

@@ -250,10 +250,19 @@ impl Broker {
     /// them then; if the connection closes first, returns the last sizes.
     ///
     /// ```
-    /// # use spread_broker::{Broker, proto::Stats};
-    /// # async fn example(broker: Broker) {
+    /// use spread_broker::{Broker, BrokerOptions, Role};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (a, b) = tokio::io::duplex(4096);
+    /// let (server, serving) = Broker::new(a, Role::Server, BrokerOptions::default());
+    /// let (client, connecting) = Broker::new(b, Role::Client, BrokerOptions::default());
+    /// tokio::spawn(serving);
+    /// tokio::spawn(connecting);
+    /// client.root_object().await.unwrap();
     /// // Every reference the peer held has been released.
-    /// broker.wait_for_stats(|s| s.local_objects == 0).await;
+    /// let stats = server.wait_for_stats(|s| s.local_objects == 0).await;
+    /// assert_eq!(stats.calls_in_flight, 0);
     /// # }
     /// ```
     pub async fn wait_for_stats(&self, mut condition: impl FnMut(&Stats) -> bool) -> Stats {
@@ -454,6 +463,33 @@ fn running(request: Option<i64>, call: crate::proto::IncomingCall) -> Running {
     )
 }
 
+/// How many queued commands one turn of the driver takes before it looks
+/// at the socket again, so that a flood of calls cannot starve reading.
+const COMMAND_BATCH: usize = 64;
+
+/// Hands one command to the core.
+fn command_into(
+    core: &mut Core<Reply>,
+    command: Command,
+    close_requested: &mut bool,
+    handles: &dyn Handles,
+) -> Result<(), crate::ProtocolError> {
+    match command {
+        Command::Call {
+            callee,
+            method,
+            args,
+            kwargs,
+            reply,
+        } => core.call(callee, method, args, kwargs, reply, handles),
+        Command::Release(release) => core.release(release),
+        Command::Close => {
+            *close_requested = true;
+            Ok(())
+        }
+    }
+}
+
 async fn drive<IO>(
     io: IO,
     mut core: Core<Reply>,
@@ -501,6 +537,16 @@ where
                 }
             }
         }
+        // Commands already queued go first, a bounded batch at a time: the
+        // releases a finished call made are written right behind its answer
+        // (before the peer's next frame is read), and a burst of calls goes
+        // out in one write.
+        for _ in 0..COMMAND_BATCH {
+            let Ok(command) = rx.try_recv() else { break };
+            if let Err(e) = command_into(&mut core, command, &mut close_requested, &handles) {
+                break 'run Err(e.into());
+            }
+        }
         let stats = core.stats();
         link.stats
             .send_if_modified(|s| std::mem::replace(s, stats) != stats);
@@ -525,17 +571,7 @@ where
             command = rx.recv() => {
                 // The link in this task keeps the channel open.
                 let Some(command) = command else { break Ok(()) };
-                let done = match command {
-                    Command::Call { callee, method, args, kwargs, reply } => {
-                        core.call(callee, method, args, kwargs, reply, &handles)
-                    }
-                    Command::Release(release) => core.release(release),
-                    Command::Close => {
-                        close_requested = true;
-                        Ok(())
-                    }
-                };
-                if let Err(e) = done {
+                if let Err(e) = command_into(&mut core, command, &mut close_requested, &handles) {
                     break Err(e.into());
                 }
             },

@@ -44,7 +44,6 @@ impl ObjectId {
 /// unjellied with the connection's tables, which a frame does not know.
 ///
 /// ```
-/// use bytes::Bytes;
 /// use spread_banana::Sexp;
 /// use spread_broker::proto::Frame;
 ///

@@ -44,7 +44,7 @@ async fn main() -> Result<()> {
             .await?
     );
     // Python's ints have no size: 2**70 + 5.
-    let big = BigInt::from(1) << 70;
+    let big = BigInt::from(1) << 70_u32;
     let sum = root
         .call_remote("add", vec![Value::from(big.clone()), Value::from(5)])
         .await?;

@@ -9,7 +9,7 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use spread::{
@@ -100,14 +100,16 @@ async fn main() -> Result<()> {
     pond.count();
     root.call_remote("checkDucks", vec![]).await?;
     root.call_remote("ignorePond", vec![]).await?;
-    // The receiver's decache reaches us as stoppedObserving.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !pond.observers.lock().unwrap().is_empty() {
-        if Instant::now() > deadline {
-            bail!("no stoppedObserving within 5 s");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    // The receiver's decache reaches us as stoppedObserving, which has run
+    // by the time the broker's table of caches is empty.
+    let waited = broker.wait_for_stats(|s| s.caches == 0);
+    if tokio::time::timeout(Duration::from_secs(5), waited)
+        .await
+        .is_err()
+    {
+        bail!("no stoppedObserving within 5 s");
     }
+    anyhow::ensure!(pond.observers.lock().unwrap().is_empty());
     shutdown(&root, no_shutdown).await;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -88,17 +88,19 @@ fn pair(sender: Side, receiver: Side, python: &Path) -> Result<()> {
         .stderr(Stdio::null())
         .output()
         .context("running the sender")?;
-    // The sender shut the receiver down; wait for it, a bounded time.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while rx.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = rx.kill();
-            bail!("the receiver did not stop");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut rest = String::new();
-    rx_out.read_to_string(&mut rest)?;
+    // The sender shut the receiver down: its output ends when it exits.
+    // Read it on a thread so that the wait is bounded.
+    let (tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = tx.send(rx_out.read_to_string(&mut rest).map(|_| rest));
+    });
+    let Ok(rest) = done.recv_timeout(Duration::from_secs(10)) else {
+        let _ = rx.kill();
+        bail!("the receiver did not stop");
+    };
+    let rest = rest?;
+    let _ = rx.wait();
     let sender_label = sender.label("sender");
     let receiver_label = receiver.label("receiver");
     println!("[{receiver_label}] {}", first.trim_end());

@@ -252,3 +252,24 @@ async fn calls_start_in_arrival_order() {
     let recorded = root.call_remote("recorded", vec![]).await.unwrap();
     assert_eq!(recorded, Value::List((0..50).map(Value::from).collect()));
 }
+
+/// A remote method that panics is one call's error, not the connection's
+/// end, whether it panics at once or after it waited.
+#[tokio::test]
+async fn a_panicking_method_fails_its_call_and_the_connection_stays() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    for method in ["panic", "panicLater"] {
+        match root.call_remote(method, vec![]).await {
+            Err(CallError::Remote(e)) => assert_eq!(e.remote_type, "builtins.Exception"),
+            other => panic!("{method}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        root.call_remote("echo", vec![Value::from(1)])
+            .await
+            .unwrap(),
+        Value::from(1)
+    );
+    assert_eq!(p.server.stats().calls_serving, 0);
+}

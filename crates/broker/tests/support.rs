@@ -55,6 +55,11 @@ impl Referenceable for TestRoot {
                     Err(e)
                 }
                 "hang" => std::future::pending().await,
+                "panic" => panic!("a bug in a remote method"),
+                "panicLater" => {
+                    tokio::task::yield_now().await;
+                    panic!("a bug in a remote method, after it waited")
+                }
                 "callBack" => {
                     let target = spread_broker::RemoteReference::from_value(call.arg(0)?)?;
                     // A failed onward call is this call's error, as is.

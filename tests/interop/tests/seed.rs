@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use spread_interop::peer::{python, workspace_root};
 
@@ -43,20 +43,25 @@ fn command(side: Side, program: &str, python: &Path) -> Command {
     }
 }
 
-/// Waits, a bounded time, for a child to exit; kills it otherwise.
-fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// Reads the rest of a child's output until it exits (its stdout closes),
+/// a bounded time; kills it otherwise.
+fn rest_until_exit(
+    child: &mut Child,
+    mut out: impl Read + Send + 'static,
+    limit: Duration,
+) -> Option<String> {
+    let (tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = out.read_to_string(&mut rest);
+        let _ = tx.send(rest);
+    });
+    let rest = done.recv_timeout(limit).ok();
+    if rest.is_none() {
+        let _ = child.kill();
     }
+    let _ = child.wait();
+    rest
 }
 
 struct Run {
@@ -87,13 +92,8 @@ fn run_pair(pair: &str, receiver: Side, sender: Side, unregistered: bool, python
         .stderr(Stdio::null())
         .output()
         .unwrap();
-    let receiver_status = wait(&mut rx, Duration::from_secs(10));
-    assert!(
-        receiver_status.is_some(),
-        "the {pair} receiver did not stop after shutdown"
-    );
-    let mut rest = String::new();
-    rx_out.read_to_string(&mut rest).unwrap();
+    let rest = rest_until_exit(&mut rx, rx_out, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the {pair} receiver did not stop after shutdown"));
     Run {
         sender_status: out.status.code(),
         sender: String::from_utf8_lossy(&out.stdout).into_owned(),

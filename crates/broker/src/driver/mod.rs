@@ -23,7 +23,8 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::proto::{
-    Callee, Core, Event, ForeignHandle, Handles, ObjectId, PeerObject, Release, Role, Stats,
+    Callee, Core, Event, ForeignHandle, Handles, IncomingCall, ObjectId, PeerObject, Release, Role,
+    Stats,
 };
 use crate::{BrokerOptions, CallError, ConnectionError};
 
@@ -443,24 +444,38 @@ impl Drop for Closing {
 /// A call from the peer still running, with the request to answer.
 type Running = Pin<Box<dyn Future<Output = (Option<i64>, Result<Value, RemoteError>)> + Send>>;
 
-/// Runs a remote method, turning a panic into the error its caller gets:
-/// one method's bug must not take the connection down.
-fn running(request: Option<i64>, call: crate::proto::IncomingCall) -> Running {
-    let method = call.call.method.clone();
-    Box::pin(
-        AssertUnwindSafe(call.run())
-            .catch_unwind()
-            .map(move |result| {
-                let result = result.unwrap_or_else(|_| {
-                    tracing::error!(method, "a remote method panicked");
-                    Err(RemoteError::new(
-                        "builtins.Exception",
-                        format!("remote_{method}() failed"),
-                    ))
-                });
-                (request, result)
-            }),
-    )
+/// What the caller of a method that panicked gets: one method's bug must
+/// not take the connection down.
+fn panicked(request: Option<i64>) -> Result<Value, RemoteError> {
+    tracing::error!(?request, "a remote method panicked");
+    Err(RemoteError::new(
+        "builtins.Exception",
+        "the remote method failed",
+    ))
+}
+
+/// Starts a call from the peer: polled once here, so that calls start in
+/// the order they arrived, as Twisted starts them. A call that finishes at
+/// once is answered without a task or another allocation; the others come
+/// back to be kept running.
+fn start(call: IncomingCall) -> Result<(Option<i64>, Result<Value, RemoteError>), Running> {
+    let request = call.request;
+    let mut future = call.run();
+    let first = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+    }));
+    match first {
+        Ok(Poll::Ready(result)) => Ok((request, result)),
+        Err(_) => Ok((request, panicked(request))),
+        // Polled again by the driver's set of calls, with a real waker.
+        Ok(Poll::Pending) => {
+            Err(Box::pin(AssertUnwindSafe(future).catch_unwind().map(
+                move |result| (request, result.unwrap_or_else(|_| panicked(request))),
+            )))
+        }
+    }
 }
 
 /// How many queued commands one turn of the driver takes before it looks
@@ -513,25 +528,17 @@ where
                 Event::Ready => {
                     link.status.send_replace(Status::Ready);
                 }
-                Event::Call(call) => {
-                    // Started here, in the order the calls arrived, as
-                    // Twisted starts them; only their completions interleave.
-                    // The call (and the references in its arguments) lives
-                    // until its answer is queued, so that our decrefs can
-                    // never overtake the answer.
-                    let mut call = running(call.request, call);
-                    match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                        Poll::Ready((request, result)) => {
-                            let answered = core.answer(request, result, &handles);
-                            drop(call);
-                            if let Err(e) = answered {
-                                break 'run Err(e.into());
-                            }
+                Event::Call(call) => match start(call) {
+                    // References dropped with the call reach the core as
+                    // queued commands, taken after this answer is queued:
+                    // our decrefs never overtake our answers.
+                    Ok((request, result)) => {
+                        if let Err(e) = core.answer(request, result, &handles) {
+                            break 'run Err(e.into());
                         }
-                        // Polled again by `calls`, with a real waker.
-                        Poll::Pending => calls.push(call),
                     }
-                }
+                    Err(running) => calls.push(running),
+                },
                 Event::Reply { reply, result } => {
                     let _ = reply.send(result);
                 }

@@ -90,12 +90,12 @@ impl fmt::Debug for Observer {
 /// The value that sends `object` as a live cache: the first send on a
 /// connection carries its state and makes the peer an [`Observer`]; later
 /// sends name the same cache. Beside [`copy`](crate::copy) and
-/// [`reference`](crate::reference).
+/// [`reference()`](crate::reference).
 pub fn cache(object: Arc<dyn Cacheable>) -> Value {
     Value::from(LocalCacheable::new(object))
 }
 
-/// One of this side's [`Cacheable`]s inside a [`Value`]: what [`cache`]
+/// One of this side's [`Cacheable`]s inside a [`Value`]: what [`cache()`]
 /// puts there, and what a cache the peer sends back to its owner arrives
 /// as. Equal when it is the same object.
 #[derive(Clone)]
@@ -109,7 +109,7 @@ const LOCAL_CLASS: &str = "twisted.spread.flavors.Cacheable";
 
 impl LocalCacheable {
     /// Wraps an object, for a field of a copy that sends it as a cache (in
-    /// a [`Value`], [`cache`] says the same in one step).
+    /// a [`Value`], [`cache()`] says the same in one step).
     pub fn new(object: Arc<dyn Cacheable>) -> LocalCacheable {
         LocalCacheable { object }
     }

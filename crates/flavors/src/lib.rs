@@ -3,7 +3,7 @@
 //! (`twisted/spread/flavors.py`).
 //!
 //! - [`Referenceable`]: an object whose methods the peer can call; it
-//!   travels by reference ([`reference`]), and the peer holds a
+//!   travels by reference ([`reference()`]), and the peer holds a
 //!   `RemoteReference` to it.
 //! - [`Copyable`] and [`RemoteCopy`]: objects that travel by copy
 //!   ([`copy`]), as a class name and a state; the receiver registers which
@@ -11,7 +11,7 @@
 //! - [`RemoteError`]: the error a remote method gives, which travels as
 //!   Twisted's `CopyableFailure`.
 //! - [`Cacheable`] and [`RemoteCache`]: objects whose copy on the peer is
-//!   kept up to date ([`cache`]); the owner tells each [`Observer`] what
+//!   kept up to date ([`cache()`]); the owner tells each [`Observer`] what
 //!   changed.
 //! - [`FromValue`] and [`IntoValue`]: how remote methods and derived copies
 //!   read their arguments and fields and give their results.

@@ -92,7 +92,7 @@ pub fn reference(object: Arc<dyn Referenceable>) -> Value {
 }
 
 /// One of this side's [`Referenceable`]s inside a [`Value`]: what
-/// [`reference`] puts there, and what a reference the peer sends back to
+/// [`reference()`] puts there, and what a reference the peer sends back to
 /// its owner arrives as. Equal when it is the same object.
 #[derive(Clone)]
 pub struct LocalReferenceable {
@@ -105,7 +105,7 @@ const CLASS: &str = "twisted.spread.flavors.Referenceable";
 
 impl LocalReferenceable {
     /// Wraps an object, for a field of a copy that sends it by reference
-    /// (in a [`Value`], [`reference`] says the same in one step).
+    /// (in a [`Value`], [`reference()`] says the same in one step).
     pub fn new(object: Arc<dyn Referenceable>) -> LocalReferenceable {
         LocalReferenceable { object }
     }

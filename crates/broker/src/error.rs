@@ -182,8 +182,14 @@ pub enum ProtocolError {
         /// The configured maximum.
         max: usize,
     },
-    /// One of our own frames could not be encoded within the Banana limits,
-    /// and nothing shorter could stand in for it.
+    /// The answer to the peer's request could not be encoded, nor a short
+    /// error in its place.
+    #[error("cannot answer request {request} within the Banana limits")]
+    CannotAnswer {
+        /// The request.
+        request: i64,
+    },
+    /// One of our own frames could not be encoded within the Banana limits.
     #[error("cannot encode our own frame: {0}")]
     Encode(#[from] spread_banana::EncodeError),
 }

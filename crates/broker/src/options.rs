@@ -12,8 +12,10 @@ use crate::OptionsError;
 /// A connection's settings and limits.
 ///
 /// The defaults are Twisted's where Twisted has one (`MAX_BROKER_REFS`, the
-/// Banana limits) and generous bounds elsewhere. Each setter checks its
-/// value, so a broker never meets a setting it cannot work with.
+/// Banana limits) and generous bounds elsewhere. The Banana limits are
+/// checked where they are set against what PB's own frames need, so no
+/// setting can make the broker fail to encode its own frames; the counts
+/// take any value, and each says what a small one does.
 ///
 /// ```
 /// use spread_banana::Limits;

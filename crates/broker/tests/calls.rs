@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spread_broker::{Broker, BrokerOptions, CallError, RemoteReference};
+use spread_broker::{Broker, BrokerOptions, CallError, ConnectionError, RemoteReference, Role};
 use spread_flavors::{FromValue, LocalReferenceable, Referenceable, reference};
 use spread_jelly::Value;
 
@@ -272,4 +272,92 @@ async fn a_panicking_method_fails_its_call_and_the_connection_stays() {
         Value::from(1)
     );
     assert_eq!(p.server.stats().calls_serving, 0);
+}
+
+/// A driver dropped before it ever ran still marks its connection closed:
+/// nothing waits for it.
+#[tokio::test]
+async fn a_driver_dropped_unpolled_closes_its_connection() {
+    let (a, _b) = tokio::io::duplex(1024);
+    let (broker, driver) = Broker::new(a, Role::Client, BrokerOptions::default());
+    drop(driver);
+    assert!(broker.is_closed());
+    assert!(broker.closed().await.is_none());
+    assert!(matches!(
+        broker.root_object().await,
+        Err(CallError::Handshake(_))
+    ));
+}
+
+/// A stream that buffers writes (as TLS does) is flushed: without that,
+/// the dialect choice would wait in the buffer for ever.
+#[tokio::test]
+async fn a_buffered_stream_is_flushed() {
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    let (client, c) = Broker::new(
+        tokio::io::BufStream::new(a),
+        Role::Client,
+        BrokerOptions::default(),
+    );
+    let root = Arc::new(crate::support::TestRoot::default());
+    let (_server, s) = Broker::new(
+        tokio::io::BufStream::new(b),
+        Role::Server,
+        BrokerOptions::default().with_root(root),
+    );
+    tokio::spawn(c);
+    tokio::spawn(s);
+    let root = client.root_object().await.unwrap();
+    assert_eq!(
+        root.call_remote("echo", vec![Value::from(3)])
+            .await
+            .unwrap(),
+        Value::from(3)
+    );
+}
+
+/// A peer that goes away during the handshake: the reason is kept.
+#[tokio::test]
+async fn a_peer_gone_during_the_handshake_is_a_handshake_error() {
+    let (a, b) = tokio::io::duplex(1024);
+    let (client, c) = Broker::new(a, Role::Client, BrokerOptions::default());
+    let task = tokio::spawn(c);
+    drop(b);
+    assert!(matches!(
+        client.root_object().await,
+        Err(CallError::Handshake(ConnectionError::ClosedDuringHandshake))
+    ));
+    assert!(matches!(
+        task.await.unwrap(),
+        Err(ConnectionError::ClosedDuringHandshake)
+    ));
+}
+
+/// After `close`, new calls fail at once while what was queued is written;
+/// `abort` ends a connection whose peer does not read.
+#[tokio::test]
+async fn close_refuses_new_calls_and_abort_ends_at_once() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    let hanging = tokio::spawn({
+        let root = root.clone();
+        async move { root.call_remote("hang", vec![]).await }
+    });
+    tables(&p.server, |s| s.calls_serving == 1).await;
+    p.client.close();
+    assert!(matches!(
+        root.call_remote("echo", vec![]).await,
+        Err(CallError::ConnectionLost | CallError::DeadReference)
+    ));
+    assert!(matches!(
+        hanging.await.unwrap(),
+        Err(CallError::ConnectionLost)
+    ));
+    p.client.closed().await;
+
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    p.client.root_object().await.unwrap();
+    p.server.abort();
+    assert!(p.server.closed().await.is_none());
+    p.client.closed().await;
 }

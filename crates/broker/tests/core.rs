@@ -573,3 +573,106 @@ fn frames_that_name_nothing_close_with_a_reason() {
         assert!(expected(&error), "{frame:?}: {error:?}");
     }
 }
+
+/// Takes the calls a core has queued for its driver, unanswered.
+fn take_calls(side: &mut Side) -> Vec<spread_broker::proto::IncomingCall> {
+    let mut calls = Vec::new();
+    while let Some(event) = side.core.poll_event() {
+        if let Event::Call(call) = event {
+            calls.push(call);
+        }
+    }
+    calls
+}
+
+/// Moves what `from` has queued to `to`, handling nothing on either side.
+fn deliver(from: &mut Side, to: &mut Side) {
+    let mut bytes = BytesMut::from(from.core.transmit());
+    from.core.advance(bytes.len());
+    to.core.receive(&mut bytes, &Tokens).unwrap();
+}
+
+/// A Twisted holder drops its copy (`decache`) right before the answer that
+/// returns it (`["lcache", luid]`): the owner still finds its Cacheable,
+/// its observer stops once, and the connection stays up.
+#[test]
+fn a_cache_released_before_the_answer_that_returns_it_still_arrives() {
+    let mut p = Pair::new(BrokerOptions::default(), holder());
+    let owner = Arc::new(Counter::default());
+    p.call(
+        1,
+        Callee::Object(ObjectId::root()),
+        "echo",
+        vec![cache(owner.clone())],
+    );
+    deliver(&mut p.client, &mut p.server);
+    let call = take_calls(&mut p.server).pop().expect("the echo call");
+    let arg = call.call.args[0].clone();
+    let PeerObject::Cache(luid) = token(&arg) else {
+        panic!("a cache token")
+    };
+    p.server.core.release(Release::Cache(luid)).unwrap();
+    p.server
+        .core
+        .answer(call.request, Ok(arg), &Tokens)
+        .unwrap();
+    p.settle().unwrap();
+    let back = p.client.reply(1).unwrap();
+    let back = back
+        .downcast_ref::<LocalCacheable>()
+        .expect("our own Cacheable");
+    assert!(Arc::ptr_eq(
+        back.object(),
+        &(owner.clone() as Arc<dyn Cacheable>)
+    ));
+    assert_eq!(owner.stopped.load(Ordering::SeqCst), 1);
+    assert_eq!(p.client.core.stats().caches, 0);
+    assert!(
+        p.root_call(2, "echo", vec![]).is_ok(),
+        "the connection is up"
+    );
+}
+
+/// What lingers goes once the next answer has been read, and counts
+/// against the table's limit until then: a peer cannot grow it by
+/// releasing objects while it leaves our calls unanswered.
+#[test]
+fn lingering_objects_are_bounded_and_expire_with_the_next_answer() {
+    let (options, _) = options_with_root();
+    let mut p = Pair::new(options.clone().with_max_local_objects(2), options);
+    let send = |p: &mut Pair, tag: u32| {
+        let object: Arc<dyn Referenceable> = Arc::new(Leaf);
+        p.call(
+            tag,
+            Callee::Object(ObjectId::root()),
+            "echo",
+            vec![reference(object)],
+        );
+        deliver(&mut p.client, &mut p.server);
+        take_calls(&mut p.server).pop()
+    };
+    // Two objects sent and released by the server, whose answers it holds.
+    let mut held = Vec::new();
+    for tag in [1, 2] {
+        let call = send(&mut p, tag).expect("sent");
+        let PeerObject::Reference(ObjectId::Luid(luid)) = token(&call.call.args[0]) else {
+            panic!()
+        };
+        p.server.core.release(Release::Reference(luid)).unwrap();
+        deliver(&mut p.server, &mut p.client);
+        held.push(call);
+    }
+    assert_eq!(p.client.core.stats().local_objects, 0, "both released");
+    // Both linger, and fill the table: a third object is refused here.
+    assert!(send(&mut p, 3).is_none());
+    p.client.handle_events().unwrap();
+    assert!(matches!(p.client.reply(3), Err(CallError::Jelly(_))));
+    // One answer read, nothing lingers, and there is room again.
+    let first = held.remove(0);
+    p.server
+        .core
+        .answer(first.request, Ok(Value::None), &Tokens)
+        .unwrap();
+    deliver(&mut p.server, &mut p.client);
+    assert!(send(&mut p, 4).is_some(), "the fourth object was sent");
+}

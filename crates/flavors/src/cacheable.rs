@@ -40,6 +40,10 @@ pub trait ObserverLink: Send + Sync + 'static {
         args: Vec<Value>,
         kwargs: Dict,
     ) -> BoxFuture<Result<Value, RemoteError>>;
+
+    /// Sends `observe_<method>` asking for no answer (Twisted's
+    /// `pbanswer=False`); a connection that is gone is ignored.
+    fn notify(&self, method: &str, args: Vec<Value>);
 }
 
 /// One peer's cache of a [`Cacheable`]: Twisted's `RemoteCacheObserver`.
@@ -62,10 +66,11 @@ impl Observer {
         self.link.call(method, args, Dict::new()).await
     }
 
-    /// Sends an update without waiting; an observer whose connection is gone
-    /// is ignored, as the howto's owners ignore them.
+    /// Sends an update that wants no answer (Twisted's `pbanswer=False`), so
+    /// it holds no place among the calls in flight; an observer whose
+    /// connection is gone is ignored, as the howto's owners ignore them.
     pub fn notify(&self, method: &str, args: Vec<Value>) {
-        drop(self.link.call(method, args, Dict::new()));
+        self.link.notify(method, args);
     }
 }
 
@@ -206,14 +211,6 @@ impl crate::IntoValue for LocalCacheable {
 impl crate::FromValue for LocalCacheable {
     /// One of this side's Cacheables, sent back by the peer.
     fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        value
-            .downcast_ref::<LocalCacheable>()
-            .cloned()
-            .ok_or_else(|| {
-                RemoteError::type_error(format!(
-                    "expected one of our Cacheables, got {}",
-                    value.type_name()
-                ))
-            })
+        crate::__private::object_arg(value, "one of our Cacheables")
     }
 }

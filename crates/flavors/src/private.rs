@@ -85,3 +85,11 @@ pub fn no_such_observer(method: &str) -> RemoteError {
         format!("object has no attribute 'observe_{method}'"),
     )
 }
+
+/// The object of type `T` that `value` holds, for the `FromValue` impls of
+/// handles and local objects; `what` names it in the `TypeError` otherwise.
+pub fn object_arg<T: Clone + 'static>(value: &Value, what: &str) -> Result<T, RemoteError> {
+    value.downcast_ref::<T>().cloned().ok_or_else(|| {
+        RemoteError::type_error(format!("expected {what}, got {}", value.type_name()))
+    })
+}

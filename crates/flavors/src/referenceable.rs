@@ -158,14 +158,6 @@ impl crate::IntoValue for LocalReferenceable {
 impl crate::FromValue for LocalReferenceable {
     /// One of this side's objects, sent back by the peer.
     fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        value
-            .downcast_ref::<LocalReferenceable>()
-            .cloned()
-            .ok_or_else(|| {
-                RemoteError::type_error(format!(
-                    "expected one of our objects, got {}",
-                    value.type_name()
-                ))
-            })
+        crate::__private::object_arg(value, "one of our objects")
     }
 }

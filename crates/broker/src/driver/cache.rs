@@ -93,12 +93,7 @@ impl fmt::Debug for RemoteCacheRef {
 impl FromValue for RemoteCacheRef {
     /// A cache the peer sent, as a `#[remote]` method's argument.
     fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        value
-            .downcast_ref::<RemoteCacheRef>()
-            .cloned()
-            .ok_or_else(|| {
-                RemoteError::type_error(format!("expected a cache, got {}", value.type_name()))
-            })
+        spread_flavors::__private::object_arg(value, "a cache")
     }
 }
 
@@ -137,5 +132,15 @@ impl ObserverLink for BrokerObserver {
                 Err(_) => Err(crate::CallError::ConnectionLost.into()),
             }
         })
+    }
+
+    fn notify(&self, method: &str, args: Vec<Value>) {
+        let _ = self.link.send_call(
+            Callee::Cache(self.luid),
+            Bytes::copy_from_slice(method.as_bytes()),
+            args,
+            Dict::new(),
+            None,
+        );
     }
 }

@@ -26,7 +26,7 @@ use crate::proto::{
     Callee, Core, Event, ForeignHandle, Handles, IncomingCall, ObjectId, PeerObject, Release, Role,
     Stats,
 };
-use crate::{BrokerOptions, CallError, ConnectionError};
+use crate::{BrokerOptions, CallError, ConnectionError, ProtocolError};
 
 // The public interface is:
 pub use self::cache::RemoteCacheRef;
@@ -47,7 +47,10 @@ enum Command {
     /// A handle was dropped. Handles are dropped anywhere (inside the
     /// core's own work too), so this never blocks and never locks.
     Release(Release),
+    /// Close once what is queued is written.
     Close,
+    /// Close at once.
+    Abort,
 }
 
 /// Where the connection is, as the handles see it.
@@ -203,12 +206,12 @@ impl Broker {
         if let Some(root) = root_for(&broker) {
             options.root = Some(root);
         }
+        // The guard exists before the future is first polled, so a driver
+        // dropped unpolled still marks the connection closed.
+        let closing = Closing::new(link);
         let driver: Driver = match Core::new(role, options) {
-            Ok(core) => Box::pin(drive(io, core, rx, link)),
-            Err(e) => {
-                let guard = Closing::new(link);
-                Box::pin(async move { guard.close(Err(e.into())) })
-            }
+            Ok(core) => Box::pin(drive(io, core, rx, closing)),
+            Err(e) => Box::pin(async move { closing.close(Err(e.into())) }),
         };
         (broker, driver)
     }
@@ -315,9 +318,16 @@ impl Broker {
         }
     }
 
-    /// Closes the connection after writing what is already queued.
+    /// Closes the connection once what is already queued is written;
+    /// calls made after this fail with [`CallError::ConnectionLost`].
     pub fn close(&self) {
         let _ = self.link.tx.send(Command::Close);
+    }
+
+    /// Closes the connection at once, dropping what is queued (for a peer
+    /// that does not read).
+    pub fn abort(&self) {
+        let _ = self.link.tx.send(Command::Abort);
     }
 }
 
@@ -379,16 +389,37 @@ where
         for broker in &brokers {
             broker.close();
         }
-        for broker in &brokers {
-            broker.closed().await;
+        let all_closed = async {
+            for broker in &brokers {
+                broker.closed().await;
+            }
+        };
+        // A peer that does not read could hold a graceful close for ever.
+        if tokio::time::timeout(SHUTDOWN_GRACE, all_closed)
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still writing after the grace period; aborting them");
+            for broker in &brokers {
+                broker.abort();
+            }
+            for broker in &brokers {
+                broker.closed().await;
+            }
         }
     });
     Server { stop, task }
 }
 
+/// How long [`Server::shutdown`] lets connections write what they have
+/// queued before it closes them at once.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Server {
     /// Stops accepting, closes every connection once what it has queued is
-    /// written, and waits for them.
+    /// written (at most ten seconds; then at once), and waits for them.
+    /// Like the rest of tokio's timed operations, it needs a runtime with
+    /// time enabled.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -454,27 +485,33 @@ fn panicked(request: Option<i64>) -> Result<Value, RemoteError> {
     ))
 }
 
+/// A call's outcome, to hand to [`Core::answer`].
+type Finished = (Option<i64>, Result<Value, RemoteError>);
+
 /// Starts a call from the peer: polled once here, so that calls start in
 /// the order they arrived, as Twisted starts them. A call that finishes at
 /// once is answered without a task or another allocation; the others come
 /// back to be kept running.
-fn start(call: IncomingCall) -> Result<(Option<i64>, Result<Value, RemoteError>), Running> {
+fn start(call: IncomingCall) -> Result<Finished, Running> {
     let request = call.request;
-    let mut future = call.run();
+    let mut future = None;
+    // `run` itself is the method's code for a hand-written Referenceable,
+    // so it is inside the catch too.
     let first = std::panic::catch_unwind(AssertUnwindSafe(|| {
         future
+            .insert(call.run())
             .as_mut()
             .poll(&mut Context::from_waker(Waker::noop()))
     }));
-    match first {
-        Ok(Poll::Ready(result)) => Ok((request, result)),
-        Err(_) => Ok((request, panicked(request))),
+    match (first, future) {
+        (Ok(Poll::Ready(result)), _) => Ok((request, result)),
         // Polled again by the driver's set of calls, with a real waker.
-        Ok(Poll::Pending) => {
+        (Ok(Poll::Pending), Some(future)) => {
             Err(Box::pin(AssertUnwindSafe(future).catch_unwind().map(
                 move |result| (request, result.unwrap_or_else(|_| panicked(request))),
             )))
         }
+        _ => Ok((request, panicked(request))),
     }
 }
 
@@ -482,14 +519,21 @@ fn start(call: IncomingCall) -> Result<(Option<i64>, Result<Value, RemoteError>)
 /// at the socket again, so that a flood of calls cannot starve reading.
 const COMMAND_BATCH: usize = 64;
 
-/// Hands one command to the core.
+/// Hands one command to the core. Once a close was asked for, calls are
+/// refused: what is queued is being written, and nothing more.
 fn command_into(
     core: &mut Core<Reply>,
     command: Command,
-    close_requested: &mut bool,
+    close: &mut Close,
     handles: &dyn Handles,
-) -> Result<(), crate::ProtocolError> {
+) -> Result<(), ProtocolError> {
     match command {
+        Command::Call { reply, .. } if *close != Close::No => {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(CallError::ConnectionLost));
+            }
+            Ok(())
+        }
         Command::Call {
             callee,
             method,
@@ -499,8 +543,31 @@ fn command_into(
         } => core.call(callee, method, args, kwargs, reply, handles),
         Command::Release(release) => core.release(release),
         Command::Close => {
-            *close_requested = true;
+            *close = (*close).max(Close::Flush);
             Ok(())
+        }
+        Command::Abort => {
+            *close = Close::Now;
+            Ok(())
+        }
+    }
+}
+
+/// Whether, and how, this side is closing the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Close {
+    No,
+    /// Write what is queued, then close.
+    Flush,
+    /// Close at once.
+    Now,
+}
+
+/// Delivers the replies among the core's events.
+fn deliver_replies(core: &mut Core<Reply>) {
+    while let Some(event) = core.poll_event() {
+        if let Event::Reply { reply, result } = event {
+            let _ = reply.send(result);
         }
     }
 }
@@ -509,39 +576,46 @@ async fn drive<IO>(
     io: IO,
     mut core: Core<Reply>,
     mut rx: mpsc::UnboundedReceiver<Command>,
-    link: Arc<Link>,
+    closing: Closing,
 ) -> Result<(), ConnectionError>
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let closing = Closing::new(link.clone());
+    let link = closing.link.clone();
     let handles = LinkHandles(&link);
     let (mut reader, mut writer) = tokio::io::split(io);
     let mut input = BytesMut::with_capacity(64 * 1024);
     // The peer's calls still running; they run in this task, so a call that
     // finishes at once costs no task and no wake-up.
     let mut calls: FuturesUnordered<Running> = FuturesUnordered::new();
-    let mut close_requested = false;
+    let mut close = Close::No;
+    // Bytes handed to the writer since its last flush: a buffered or TLS
+    // stream may hold them until it is flushed.
+    let mut unflushed = false;
     let result: Result<(), ConnectionError> = 'run: loop {
         while let Some(event) = core.poll_event() {
-            match event {
+            let finished = match event {
                 Event::Ready => {
                     link.status.send_replace(Status::Ready);
+                    continue;
                 }
                 Event::Call(call) => match start(call) {
-                    // References dropped with the call reach the core as
-                    // queued commands, taken after this answer is queued:
-                    // our decrefs never overtake our answers.
-                    Ok((request, result)) => {
-                        if let Err(e) = core.answer(request, result, &handles) {
-                            break 'run Err(e.into());
-                        }
+                    Ok(finished) => finished,
+                    Err(running) => {
+                        calls.push(running);
+                        continue;
                     }
-                    Err(running) => calls.push(running),
                 },
                 Event::Reply { reply, result } => {
                     let _ = reply.send(result);
+                    continue;
                 }
+            };
+            // References dropped with the call reach the core as queued
+            // commands, taken after this answer is queued: our decrefs never
+            // overtake our answers.
+            if let Err(e) = core.answer(finished.0, finished.1, &handles) {
+                break 'run Err(e.into());
             }
         }
         // Commands already queued go first, a bounded batch at a time: the
@@ -550,19 +624,21 @@ where
         // out in one write.
         for _ in 0..COMMAND_BATCH {
             let Ok(command) = rx.try_recv() else { break };
-            if let Err(e) = command_into(&mut core, command, &mut close_requested, &handles) {
+            if let Err(e) = command_into(&mut core, command, &mut close, &handles) {
                 break 'run Err(e.into());
             }
         }
         let stats = core.stats();
         link.stats
             .send_if_modified(|s| std::mem::replace(s, stats) != stats);
-        if close_requested && core.transmit().is_empty() {
+        let drained = core.transmit().is_empty() && !unflushed;
+        if close == Close::Now || (close == Close::Flush && drained) {
             break Ok(());
         }
         tokio::select! {
-            read = reader.read_buf(&mut input), if !close_requested => match read {
-                Ok(0) => break Ok(()),
+            read = reader.read_buf(&mut input), if close == Close::No => match read {
+                Ok(0) if core.is_ready() => break Ok(()),
+                Ok(0) => break Err(ConnectionError::ClosedDuringHandshake),
                 Ok(_) => {
                     if let Err(e) = core.receive(&mut input, &handles) {
                         break Err(e.into());
@@ -570,15 +646,28 @@ where
                 }
                 Err(e) => break Err(e.into()),
             },
-            written = writer.write(core.transmit()), if !core.transmit().is_empty() => match written {
-                Ok(0) => break Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
-                Ok(n) => core.advance(n),
+            // Write what is queued; with nothing queued, flush what was
+            // written. `None` stands for a flush.
+            done = async {
+                let out = core.transmit();
+                if out.is_empty() {
+                    writer.flush().await.map(|()| None)
+                } else {
+                    writer.write(out).await.map(Some)
+                }
+            }, if unflushed || !core.transmit().is_empty() => match done {
+                Ok(Some(0)) => break Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
+                Ok(Some(n)) => {
+                    core.advance(n);
+                    unflushed = true;
+                }
+                Ok(None) => unflushed = false,
                 Err(e) => break Err(e.into()),
             },
             command = rx.recv() => {
                 // The link in this task keeps the channel open.
                 let Some(command) = command else { break Ok(()) };
-                if let Err(e) = command_into(&mut core, command, &mut close_requested, &handles) {
+                if let Err(e) = command_into(&mut core, command, &mut close, &handles) {
                     break Err(e.into());
                 }
             },
@@ -592,7 +681,6 @@ where
     if let Err(reason) = &result {
         tracing::debug!(%reason, "closing a PB connection");
     }
-    let _ = writer.shutdown().await;
     // Observers stop and the tables empty before anyone hears the
     // connection is closed, so what a waiter sees then is final.
     core.close();
@@ -602,10 +690,9 @@ where
     // Handles see the connection closed before their calls fail, so a
     // caller that gets `ConnectionLost` finds `is_closed()` true.
     let result = closing.close(result);
-    while let Some(event) = core.poll_event() {
-        if let Event::Reply { reply, result } = event {
-            let _ = reply.send(result);
-        }
-    }
+    deliver_replies(&mut core);
+    // Saying goodbye is best effort: a peer that does not read must not
+    // keep this task alive (TLS, for one, writes on shutdown).
+    let _ = writer.shutdown().now_or_never();
     result
 }

@@ -145,15 +145,7 @@ impl fmt::Debug for RemoteReference {
 impl FromValue for RemoteReference {
     /// A reference the peer sent, as a `#[remote]` method's argument.
     fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        value
-            .downcast_ref::<RemoteReference>()
-            .cloned()
-            .ok_or_else(|| {
-                RemoteError::type_error(format!(
-                    "expected a remote reference, got {}",
-                    value.type_name()
-                ))
-            })
+        spread_flavors::__private::object_arg(value, "a remote reference")
     }
 }
 

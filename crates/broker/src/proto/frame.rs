@@ -22,7 +22,7 @@ impl ObjectId {
         ObjectId::Name(Bytes::from_static(b"root"))
     }
 
-    fn to_sexp(&self) -> Sexp {
+    pub(super) fn to_sexp(&self) -> Sexp {
         match self {
             ObjectId::Name(name) => Sexp::Bytes(name.clone()),
             ObjectId::Luid(luid) => Sexp::Int(*luid),
@@ -129,7 +129,8 @@ pub enum Frame {
     },
 }
 
-fn word(word: &'static str) -> Sexp {
+/// A PB keyword: a command name or a token's tag.
+pub(super) fn word(word: &'static str) -> Sexp {
     Sexp::Bytes(Bytes::from_static(word.as_bytes()))
 }
 

@@ -49,10 +49,11 @@ mod tokens;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use spread_banana::{Decoder, Dialect, EncodeError, Encoder, Sexp};
+use spread_banana::{Decoder, Dialect, Encoder, Sexp};
 use spread_flavors::{BoxFuture, Call, Observer, Referenceable, RemoteCache, RemoteError};
 use spread_jelly::{Dict, Error as JellyError, Object, Unjellier, Value, to_sexp_with};
 
@@ -135,6 +136,8 @@ impl spread_flavors::__private::ObserverLink for NoLink {
             ))
         })
     }
+
+    fn notify(&self, _: &str, _: Vec<Value>) {}
 }
 
 impl Handles for Tokens {
@@ -541,8 +544,8 @@ impl<R> Core<R> {
             Frame::Answer { request, result } => self.reply(request, Ok(&result), handles),
             Frame::Error { request, failure } => self.reply(request, Err(&failure), handles),
             Frame::Decref { luid } => {
-                let watermark = (!self.requests.is_empty()).then_some(self.next_request - 1);
-                match self.objects.release(luid, false, watermark) {
+                let linger = !self.requests.is_empty();
+                match self.objects.release(luid, false, linger) {
                     Some(_) => Ok(()),
                     None => Err(ProtocolError::Unknown {
                         table: Table::References,
@@ -550,17 +553,19 @@ impl<R> Core<R> {
                     }),
                 }
             }
-            Frame::Decache { luid } => match self.objects.release(luid, true, None) {
-                Some(Some(released)) => {
-                    self.stopped(released);
-                    self.write_frame(Frame::Uncache { luid })
+            Frame::Decache { luid } => {
+                match self.objects.release(luid, true, !self.requests.is_empty()) {
+                    Some(Some(released)) => {
+                        self.stopped(released);
+                        self.write_frame(Frame::Uncache { luid })
+                    }
+                    Some(None) => Ok(()),
+                    None => Err(ProtocolError::Unknown {
+                        table: Table::Caches,
+                        id: luid,
+                    }),
                 }
-                Some(None) => Ok(()),
-                None => Err(ProtocolError::Unknown {
-                    table: Table::Caches,
-                    id: luid,
-                }),
-            },
+            }
             Frame::Uncache { luid } => match self.remote_caches.remove(&luid) {
                 Some(_) => Ok(()),
                 None => Err(ProtocolError::Unknown {
@@ -575,10 +580,14 @@ impl<R> Core<R> {
         }
     }
 
-    /// An observer has gone: its Cacheable hears of it.
+    /// An observer has gone: its Cacheable hears of it. A panic in the
+    /// hook is the hook's bug, logged, as Twisted logs it.
     fn stopped(&self, released: Released) {
         if let Released::Cache { object, observer } = released {
-            object.stopped_observing(&observer);
+            let hook = AssertUnwindSafe(|| object.stopped_observing(&observer));
+            if std::panic::catch_unwind(hook).is_err() {
+                tracing::error!(class = object.type_to_copy(), "stoppedObserving panicked");
+            }
         }
     }
 
@@ -619,8 +628,12 @@ impl<R> Core<R> {
         handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
         let Ok(method) = std::str::from_utf8(method) else {
+            let command = match target {
+                Target::Object(_) => "message",
+                Target::Cache(_) => "cachemessage",
+            };
             return Err(ProtocolError::Malformed {
-                command: "message",
+                command,
                 field: "method",
             });
         };
@@ -714,8 +727,9 @@ impl<R> Core<R> {
                 Err(e) => Err(CallError::Answer(e)),
             },
         };
-        let oldest_due = self.requests.keys().next().copied();
-        self.objects.expire_lingering(oldest_due);
+        // Twisted sends a release right before the answer that may name
+        // what it released; once that answer is read, nothing lingers.
+        self.objects.expire_lingering();
         let unreadable = matches!(result, Err(CallError::Answer(_)));
         if let Err(CallError::Answer(e)) = &result {
             tracing::info!(request, error = %e, "an answer we cannot read");
@@ -925,25 +939,19 @@ impl<R> Core<R> {
             return Ok(());
         };
         let tracebacks = self.options.unsafe_tracebacks;
-        let mut last = None;
         for error in [error, &short_error()] {
-            let encoded = failure::to_sexp(error, tracebacks)
-                .map_err(|_| None)
-                .and_then(|failure| {
-                    let frame = Frame::Error { request, failure }.into_sexp();
-                    self.encoder.encode(&frame, &mut self.out).map_err(Some)
-                });
-            match encoded {
-                Ok(()) => return self.check_output(),
-                Err(e) => last = e,
+            let encoded = failure::to_sexp(error, tracebacks).map(|failure| {
+                let frame = Frame::Error { request, failure }.into_sexp();
+                self.encoder.encode(&frame, &mut self.out)
+            });
+            if let Ok(Ok(())) = encoded {
+                return self.check_output();
             }
         }
+        // Not with the limits' floors; but if it happens, the peer hears of
+        // it by the connection closing, not by a call left hanging.
         tracing::warn!(request, "cannot send even a short error");
-        Err(ProtocolError::Encode(last.unwrap_or(
-            EncodeError::NestingTooDeep {
-                limit: self.options.banana.max_depth,
-            },
-        )))
+        Err(ProtocolError::CannotAnswer { request })
     }
 
     /// One of our handles was dropped: the peer hears of it (`decref`,

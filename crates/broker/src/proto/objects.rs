@@ -52,12 +52,14 @@ pub(super) enum Released {
 pub(super) struct Objects {
     entries: HashMap<i64, Entry>,
     by_identity: HashMap<Identity, i64>,
-    /// Objects whose last token the peer released while answers to our
-    /// calls were due, with the highest request id sent by then. Twisted
-    /// releases a reference it received before it sends the answer that
-    /// returns it, so `["local", luid]` can arrive after the `decref`; the
-    /// object must still be found (Twisted's own client finds `None`).
-    lingering: HashMap<i64, (LocalReferenceable, i64)>,
+    /// Objects and Cacheables whose last token the peer released while
+    /// answers to our calls were due. Twisted releases what a call received
+    /// just before it sends the answer that may return it, so `["local",
+    /// luid]` (or `["lcache", luid]`) can arrive right after the `decref`
+    /// (or `decache`); the object must still be found (Twisted's own client
+    /// finds `None`). They go when the next answer or error has been read,
+    /// and count against the table's limit until then.
+    lingering: HashMap<i64, Kind>,
     next_luid: i64,
     /// How many entries are Cacheables, kept so that counting is free.
     caches: usize,
@@ -100,7 +102,7 @@ impl Objects {
     /// A luid for a new observer, if there is room for one more entry.
     /// Luids are never reused, so one reserved and not used is harmless.
     pub(super) fn reserve(&mut self, max: usize) -> Option<i64> {
-        if self.entries.len() >= max {
+        if self.entries.len() + self.lingering.len() >= max {
             return None;
         }
         self.next_luid += 1;
@@ -155,7 +157,10 @@ impl Objects {
                 ..
             }) => Some(object),
             Some(_) => None,
-            None => self.lingering.get(&luid).map(|(object, _)| object),
+            None => match self.lingering.get(&luid) {
+                Some(Kind::Object(object)) => Some(object),
+                _ => None,
+            },
         }
     }
 
@@ -170,31 +175,39 @@ impl Objects {
         }
     }
 
-    /// The Cacheable `luid` names.
+    /// The Cacheable `luid` names, including one released while answers
+    /// that may return it are still due.
     pub(super) fn cacheable(&self, luid: i64) -> Option<&LocalCacheable> {
-        match self.entries.get(&luid) {
-            Some(Entry {
-                kind: Kind::Cache { object, .. },
-                ..
-            }) => Some(object),
-            _ => None,
+        let kind = match self.entries.get(&luid) {
+            Some(entry) => &entry.kind,
+            None => self.lingering.get(&luid)?,
+        };
+        match kind {
+            Kind::Cache { object, .. } => Some(object),
+            Kind::Object(_) => None,
         }
     }
 
-    /// Whether `luid` is a Cacheable the peer observes.
+    /// Whether `luid` is a Cacheable the peer observes now.
     pub(super) fn is_cache(&self, luid: i64) -> bool {
-        self.cacheable(luid).is_some()
+        matches!(
+            self.entries.get(&luid),
+            Some(Entry {
+                kind: Kind::Cache { .. },
+                ..
+            })
+        )
     }
 
     /// Gives back one token of `luid`, of the kind the peer's command names
     /// (`cache` for `decache`); `None` if there is no such entry. When the
-    /// last token goes, the entry goes; a Referenceable lingers while an
-    /// answer to a request up to `watermark` may still name it.
+    /// last token goes, the entry goes; it lingers if `linger` (an answer
+    /// may still name it).
     pub(super) fn release(
         &mut self,
         luid: i64,
         cache: bool,
-        watermark: Option<i64>,
+        linger: bool,
     ) -> Option<Option<Released>> {
         let entry = self.entries.get_mut(&luid)?;
         if matches!(entry.kind, Kind::Cache { .. }) != cache {
@@ -205,12 +218,9 @@ impl Objects {
             return Some(None);
         }
         let entry = self.entries.remove(&luid)?;
-        Some(Some(match entry.kind {
+        let released = match &entry.kind {
             Kind::Object(object) => {
                 self.by_identity.remove(&Identity::Object(object.clone()));
-                if let Some(watermark) = watermark {
-                    self.lingering.insert(luid, (object, watermark));
-                }
                 Released::Object
             }
             Kind::Cache { object, observer } => {
@@ -218,10 +228,14 @@ impl Objects {
                 self.caches -= 1;
                 Released::Cache {
                     object: object.object().clone(),
-                    observer,
+                    observer: observer.clone(),
                 }
             }
-        }))
+        };
+        if linger {
+            self.lingering.insert(luid, entry.kind);
+        }
+        Some(Some(released))
     }
 
     /// Gives back what one frame took, when the frame was not sent.
@@ -231,17 +245,15 @@ impl Objects {
             .into_iter()
             .filter_map(|luid| {
                 let cache = self.is_cache(luid);
-                self.release(luid, cache, None).flatten()
+                self.release(luid, cache, false).flatten()
             })
             .collect()
     }
 
-    /// Drops lingering objects once no answer that could return them is due.
-    pub(super) fn expire_lingering(&mut self, oldest_due: Option<i64>) {
-        if !self.lingering.is_empty() {
-            self.lingering
-                .retain(|_, (_, watermark)| oldest_due.is_some_and(|oldest| oldest <= *watermark));
-        }
+    /// Drops what lingers: an answer or error has been read since it was
+    /// released.
+    pub(super) fn expire_lingering(&mut self) {
+        self.lingering.clear();
     }
 
     /// Empties the table: the connection is gone. Returns the observers

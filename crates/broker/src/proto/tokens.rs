@@ -5,6 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,12 +16,9 @@ use spread_jelly::{Error, Instance, Invoker, Object, Policy, Unjellier, Value, t
 use spread_security::SecurityOptions;
 
 use super::failure::COPYABLE_FAILURE;
+use super::frame::word;
 use super::objects::{Objects, Taken};
-use super::{Handles, ObjectId, PeerObject};
-
-fn word(word: &'static str) -> Sexp {
-    Sexp::Bytes(Bytes::from_static(word.as_bytes()))
-}
+use super::{Handles, PeerObject};
 
 /// Jellies PB's own objects for one frame, counting the tokens it gives out
 /// in `taken` so that they can be given back if the frame is not sent.
@@ -49,7 +47,7 @@ impl Invoker for PbInvoker<'_> {
             return Some(self.cache_token(local));
         }
         let token = match self.handles.peer_object(object)? {
-            Ok(PeerObject::Reference(id)) => Sexp::List(vec![word("local"), id_sexp(&id)]),
+            Ok(PeerObject::Reference(id)) => Sexp::List(vec![word("local"), id.to_sexp()]),
             Ok(PeerObject::Cache(luid)) => Sexp::List(vec![word("lcache"), Sexp::Int(luid)]),
             Err(_) => {
                 return Some(Err(Error::custom(
@@ -58,13 +56,6 @@ impl Invoker for PbInvoker<'_> {
             }
         };
         Some(Ok(token))
-    }
-}
-
-fn id_sexp(id: &ObjectId) -> Sexp {
-    match id {
-        ObjectId::Name(name) => Sexp::Bytes(name.clone()),
-        ObjectId::Luid(luid) => Sexp::Int(*luid),
     }
 }
 
@@ -81,7 +72,16 @@ impl PbInvoker<'_> {
             .ok_or_else(|| Error::custom("Maximum PB cache count exceeded."))?;
         let observer = self.handles.observer(luid);
         let object = local.object();
-        let state = object.state_to_cache_and_observe_for(observer.clone())?;
+        // The application's hook: a panic in it fails this send, as an
+        // exception in Twisted's `getStateToCacheAndObserveFor` fails the
+        // jelly, and leaves the connection up.
+        let hook = AssertUnwindSafe(|| object.state_to_cache_and_observe_for(observer.clone()));
+        let state = std::panic::catch_unwind(hook).unwrap_or_else(|_| {
+            Err(Error::custom(format!(
+                "{}.getStateToCacheAndObserveFor panicked",
+                object.type_to_copy()
+            )))
+        })?;
         self.objects.insert_cache(luid, local, observer, self.taken);
         // The state is its own jelly call here (Twisted numbers it with the
         // rest of the message; only objects shared between the two differ).

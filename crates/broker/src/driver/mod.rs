@@ -592,6 +592,7 @@ where
     // Bytes handed to the writer since its last flush: a buffered or TLS
     // stream may hold them until it is flushed.
     let mut unflushed = false;
+    let mut published = Stats::default();
     let result: Result<(), ConnectionError> = 'run: loop {
         while let Some(event) = core.poll_event() {
             let finished = match event {
@@ -628,9 +629,12 @@ where
                 break 'run Err(e.into());
             }
         }
+        // Published only when it changed: most turns change nothing.
         let stats = core.stats();
-        link.stats
-            .send_if_modified(|s| std::mem::replace(s, stats) != stats);
+        if stats != published {
+            published = stats;
+            link.stats.send_replace(stats);
+        }
         let drained = core.transmit().is_empty() && !unflushed;
         if close == Close::Now || (close == Close::Flush && drained) {
             break Ok(());
@@ -646,22 +650,21 @@ where
                 }
                 Err(e) => break Err(e.into()),
             },
-            // Write what is queued; with nothing queued, flush what was
-            // written. `None` stands for a flush.
+            // Write what is queued, and flush once it is all written (a
+            // buffered or TLS stream may hold it until then), in one turn.
             done = async {
                 let out = core.transmit();
-                if out.is_empty() {
-                    writer.flush().await.map(|()| None)
-                } else {
-                    writer.write(out).await.map(Some)
+                let n = if out.is_empty() { 0 } else { writer.write(out).await? };
+                if n == out.len() {
+                    writer.flush().await?;
                 }
+                Ok::<_, std::io::Error>((n, n == out.len()))
             }, if unflushed || !core.transmit().is_empty() => match done {
-                Ok(Some(0)) => break Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
-                Ok(Some(n)) => {
+                Ok((0, false)) => break Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
+                Ok((n, flushed)) => {
                     core.advance(n);
-                    unflushed = true;
+                    unflushed = !flushed;
                 }
-                Ok(None) => unflushed = false,
                 Err(e) => break Err(e.into()),
             },
             command = rx.recv() => {

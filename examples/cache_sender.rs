@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use spread::{
-    BrokerOptions, Cacheable, CallError, Observer, RemoteReference, Value, cache, connect,
+    BrokerOptions, Cacheable, CallError, Observer, Perspective, RemoteReference, Value, cache,
+    connect,
 };
 
 struct MasterDuckPond {
@@ -49,6 +50,7 @@ impl Cacheable for MasterDuckPond {
     /// As the howto's pond: the state is just the list of ducks.
     fn state_to_cache_and_observe_for(
         &self,
+        _perspective: Option<&Perspective>,
         observer: Observer,
     ) -> Result<Value, spread::jelly::Error> {
         self.observers.lock().unwrap().push(observer);
@@ -58,7 +60,7 @@ impl Cacheable for MasterDuckPond {
         ))
     }
 
-    fn stopped_observing(&self, observer: &Observer) {
+    fn stopped_observing(&self, _perspective: Option<&Perspective>, observer: &Observer) {
         println!("stoppedObserving");
         self.observers.lock().unwrap().retain(|o| o != observer);
     }

@@ -13,8 +13,8 @@ use spread_broker::proto::{
 };
 use spread_broker::{BrokerOptions, CallError, ProtocolError, Table};
 use spread_flavors::{
-    BoxFuture, Cacheable, Call, LocalCacheable, LocalReferenceable, Observer, Referenceable,
-    RemoteCache, RemoteError, allow_remote_cache, cache, reference,
+    BoxFuture, Cacheable, Call, LocalCacheable, LocalReferenceable, Observer, Perspective,
+    Referenceable, RemoteCache, RemoteError, allow_remote_cache, cache, reference,
 };
 use spread_jelly::{Dict, Error, Value};
 use spread_security::SecurityOptions;
@@ -52,11 +52,15 @@ impl Cacheable for Counter {
     fn type_to_copy(&self) -> &str {
         "test.Counter"
     }
-    fn state_to_cache_and_observe_for(&self, observer: Observer) -> Result<Value, Error> {
+    fn state_to_cache_and_observe_for(
+        &self,
+        _perspective: Option<&Perspective>,
+        observer: Observer,
+    ) -> Result<Value, Error> {
         self.observers.lock().unwrap().push(observer);
         Ok(Value::from(0))
     }
-    fn stopped_observing(&self, observer: &Observer) {
+    fn stopped_observing(&self, _perspective: Option<&Perspective>, observer: &Observer) {
         self.stopped.fetch_add(1, Ordering::SeqCst);
         self.observers.lock().unwrap().retain(|o| o != observer);
     }

@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex};
 
 use spread_broker::{BrokerOptions, RemoteCacheRef};
 use spread_flavors::{
-    BoxFuture, Cacheable, Call, Copyable, LocalCacheable, Observer, RemoteCache, RemoteCopy,
-    RemoteError, allow_copy, allow_remote_cache, cache, copy,
+    BoxFuture, Cacheable, Call, Copyable, LocalCacheable, Observer, Perspective, RemoteCache,
+    RemoteCopy, RemoteError, allow_copy, allow_remote_cache, cache, copy,
 };
 use spread_jelly::{Error, Value};
 use spread_security::SecurityOptions;
@@ -22,11 +22,15 @@ impl Cacheable for Counter {
     fn type_to_copy(&self) -> &str {
         "test.Counter"
     }
-    fn state_to_cache_and_observe_for(&self, observer: Observer) -> Result<Value, Error> {
+    fn state_to_cache_and_observe_for(
+        &self,
+        _perspective: Option<&Perspective>,
+        observer: Observer,
+    ) -> Result<Value, Error> {
         self.observers.lock().unwrap().push(observer);
         Ok(Value::from(0))
     }
-    fn stopped_observing(&self, observer: &Observer) {
+    fn stopped_observing(&self, _perspective: Option<&Perspective>, observer: &Observer) {
         self.stopped.fetch_add(1, Ordering::SeqCst);
         self.observers.lock().unwrap().retain(|o| o != observer);
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use spread_jelly::{Dict, Error, Object, Value};
 use spread_security::{RegistrationError, SecurityOptions};
 
-use crate::{BoxFuture, Call, RemoteError};
+use crate::{BoxFuture, Call, Perspective, RemoteError};
 
 /// An object whose copy on the peer is kept up to date: Twisted's
 /// `pb.Cacheable`. The first time it is sent on a connection the peer gets
@@ -23,10 +23,17 @@ pub trait Cacheable: Send + Sync + 'static {
 
     /// The state to send to a new observer, which this object should keep
     /// so that it can send updates (Twisted's `getStateToCacheAndObserveFor`).
-    fn state_to_cache_and_observe_for(&self, observer: Observer) -> Result<Value, Error>;
+    /// `perspective` is the login it is sent for, when it is sent from a
+    /// perspective's method: each viewer may get its own view.
+    fn state_to_cache_and_observe_for(
+        &self,
+        perspective: Option<&Perspective>,
+        observer: Observer,
+    ) -> Result<Value, Error>;
 
-    /// An observer has gone (Twisted's `stoppedObserving`).
-    fn stopped_observing(&self, observer: &Observer);
+    /// An observer has gone (Twisted's `stoppedObserving`), with the
+    /// perspective its state was made for.
+    fn stopped_observing(&self, perspective: Option<&Perspective>, observer: &Observer);
 }
 
 /// The connection side of an [`Observer`], which the broker provides.

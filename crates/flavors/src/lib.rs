@@ -13,6 +13,8 @@
 //! - [`Cacheable`] and [`RemoteCache`]: objects whose copy on the peer is
 //!   kept up to date ([`cache()`]); the owner tells each [`Observer`] what
 //!   changed.
+//! - [`Perspective`] and [`Viewable`]: who is calling, after a cred login;
+//!   a viewable's methods receive the calling perspective ([`viewable()`]).
 //! - [`FromValue`] and [`IntoValue`]: how remote methods and derived copies
 //!   read their arguments and fields and give their results.
 //!
@@ -55,6 +57,7 @@ mod cacheable;
 mod convert;
 mod copyable;
 mod error;
+mod perspective;
 mod referenceable;
 
 #[doc(hidden)]
@@ -68,4 +71,5 @@ pub use crate::cacheable::{
 pub use crate::convert::{FromValue, IntoValue};
 pub use crate::copyable::{Copyable, RemoteCopy, allow_copy, allow_remote_copy, copy};
 pub use crate::error::RemoteError;
+pub use crate::perspective::{LocalViewable, Perspective, Viewable, viewable};
 pub use crate::referenceable::{BoxFuture, Call, LocalReferenceable, Referenceable, reference};

@@ -1,5 +1,6 @@
 //! Objects the peer calls by reference.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use spread_jelly::{Dict, Object, Value, from_value};
 
-use crate::RemoteError;
+use crate::perspective::ViewPoint;
+use crate::{Perspective, RemoteError, Viewable};
 
 /// A boxed future, as remote methods return: `Send`, so calls run on any
 /// thread of a multi-threaded runtime.
@@ -61,7 +63,7 @@ impl Call {
 /// aimed at the object; the future may take as long as it likes, and other
 /// calls on the same connection go on meanwhile. An `Err` travels to the
 /// caller as a `CopyableFailure`.
-pub trait Referenceable: Send + Sync + 'static {
+pub trait Referenceable: Any + Send + Sync {
     /// Runs the remote method `call.method`.
     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>>;
 }
@@ -97,6 +99,9 @@ pub fn reference(object: Arc<dyn Referenceable>) -> Value {
 #[derive(Clone)]
 pub struct LocalReferenceable {
     object: Arc<dyn Referenceable>,
+    /// The login whose avatar this is, or whose view: its calls are served
+    /// for that perspective.
+    perspective: Option<Perspective>,
 }
 
 /// The class name under which a local Referenceable sits in a [`Value`].
@@ -107,7 +112,40 @@ impl LocalReferenceable {
     /// Wraps an object, for a field of a copy that sends it by reference
     /// (in a [`Value`], [`reference()`] says the same in one step).
     pub fn new(object: Arc<dyn Referenceable>) -> LocalReferenceable {
-        LocalReferenceable { object }
+        LocalReferenceable {
+            object,
+            perspective: None,
+        }
+    }
+
+    /// The avatar of `perspective`, to be sent by reference: calls on it
+    /// are served for that perspective (Twisted's
+    /// `AsReferenceable(avatar, "perspective")`), so what its methods answer
+    /// reaches viewables and Cacheables with it.
+    pub fn for_perspective(perspective: Perspective) -> LocalReferenceable {
+        LocalReferenceable {
+            object: perspective.referenceable().clone(),
+            perspective: Some(perspective),
+        }
+    }
+
+    /// A viewable bound to `perspective` (Twisted's `ViewPoint`).
+    pub fn view_point(
+        viewable: Arc<dyn Viewable>,
+        perspective: Option<Perspective>,
+    ) -> LocalReferenceable {
+        LocalReferenceable {
+            object: Arc::new(ViewPoint {
+                perspective: perspective.clone(),
+                viewable,
+            }),
+            perspective,
+        }
+    }
+
+    /// The perspective its calls are served for, if any.
+    pub fn perspective(&self) -> Option<&Perspective> {
+        self.perspective.as_ref()
     }
 
     /// The object.

@@ -20,8 +20,8 @@ pub use spread_broker::{
 };
 pub use spread_flavors::{
     BoxFuture, Cacheable, Call, Copyable, FromValue, IntoValue, LocalCacheable, LocalReferenceable,
-    Observer, Referenceable, RemoteCache, RemoteCopy, RemoteError, allow_copy, allow_remote_cache,
-    allow_remote_copy, cache, copy, reference,
+    LocalViewable, Observer, Perspective, Referenceable, RemoteCache, RemoteCopy, RemoteError,
+    Viewable, allow_copy, allow_remote_cache, allow_remote_copy, cache, copy, reference, viewable,
 };
 pub use spread_jelly::{BigInt, Dict, Object, Value, from_sexp, from_value, to_sexp, to_value};
 pub use spread_security::SecurityOptions;

@@ -54,7 +54,9 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 use spread_banana::{Decoder, Dialect, Encoder, Sexp};
-use spread_flavors::{BoxFuture, Call, Observer, Referenceable, RemoteCache, RemoteError};
+use spread_flavors::{
+    BoxFuture, Call, Observer, Perspective, Referenceable, RemoteCache, RemoteError,
+};
 use spread_jelly::{Dict, Error as JellyError, Object, Unjellier, Value, to_sexp_with};
 
 use self::objects::{Objects, Released, Taken};
@@ -297,6 +299,9 @@ pub struct Core<R> {
     remote_caches: HashMap<i64, Arc<dyn RemoteCache>>,
     remote_references: usize,
     serving: usize,
+    /// The perspective each call served for one is answered for (Twisted's
+    /// `serializingPerspective`); only such calls have an entry.
+    serializing: HashMap<i64, Perspective>,
     options: BrokerOptions,
 }
 
@@ -334,6 +339,7 @@ impl<R> Core<R> {
             remote_caches: HashMap::new(),
             remote_references: 0,
             serving: 0,
+            serializing: HashMap::new(),
             options,
         };
         if role == Role::Server {
@@ -499,13 +505,19 @@ impl<R> Core<R> {
             } => {
                 let request = answer.then_some(request);
                 let target = match &object {
-                    ObjectId::Name(name) if &name[..] == b"root" => self.root.clone(),
+                    ObjectId::Name(name) if &name[..] == b"root" => {
+                        self.root.clone().map(|root| (root, None))
+                    }
                     ObjectId::Name(_) => None,
-                    ObjectId::Luid(luid) => self.objects.callable(*luid).cloned(),
+                    ObjectId::Luid(luid) => self
+                        .objects
+                        .callable(*luid)
+                        .map(|local| (local.object().clone(), local.perspective().cloned())),
                 };
                 match target {
-                    Some(target) => self.start_call(
+                    Some((target, perspective)) => self.start_call(
                         request,
+                        perspective,
                         Target::Object(target),
                         &method,
                         &args,
@@ -528,6 +540,7 @@ impl<R> Core<R> {
                 match self.remote_caches.get(&luid).cloned() {
                     Some(cache) => self.start_call(
                         request,
+                        None,
                         Target::Cache(cache),
                         &method,
                         &args,
@@ -583,8 +596,14 @@ impl<R> Core<R> {
     /// An observer has gone: its Cacheable hears of it. A panic in the
     /// hook is the hook's bug, logged, as Twisted logs it.
     fn stopped(&self, released: Released) {
-        if let Released::Cache { object, observer } = released {
-            let hook = AssertUnwindSafe(|| object.stopped_observing(&observer));
+        if let Released::Cache {
+            object,
+            observer,
+            perspective,
+        } = released
+        {
+            let hook =
+                AssertUnwindSafe(|| object.stopped_observing(perspective.as_ref(), &observer));
             if std::panic::catch_unwind(hook).is_err() {
                 tracing::error!(class = object.type_to_copy(), "stoppedObserving panicked");
             }
@@ -618,9 +637,14 @@ impl<R> Core<R> {
         value
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of one incoming message, taken apart once"
+    )]
     fn start_call(
         &mut self,
         request: Option<i64>,
+        perspective: Option<Perspective>,
         target: Target,
         method: &[u8],
         args: &Sexp,
@@ -649,6 +673,10 @@ impl<R> Core<R> {
             });
         }
         self.serving += 1;
+        // The answer is sent for the perspective the call was served for.
+        if let (Some(request), Some(perspective)) = (request, perspective) {
+            self.serializing.insert(request, perspective);
+        }
         self.events.push_back(Event::Call(IncomingCall {
             request,
             target,
@@ -743,15 +771,17 @@ impl<R> Core<R> {
         Ok(())
     }
 
-    /// Jellies `value` with this connection's tables.
+    /// Jellies `value` with this connection's tables, for `perspective`.
     fn jelly(
         &mut self,
         value: &Value,
+        perspective: Option<&Perspective>,
         handles: &dyn Handles,
         taken: &mut Taken,
     ) -> Result<Sexp, JellyError> {
         let mut invoker = PbInvoker {
             objects: &mut self.objects,
+            perspective,
             max_objects: self.options.max_local_objects,
             handles,
             taken,
@@ -839,8 +869,11 @@ impl<R> Core<R> {
         // Arguments and keywords are two jelly calls, with their own
         // reference ids, as Twisted sends them.
         let jellied = self
-            .jelly(&Value::Tuple(args), handles, &mut taken)
-            .and_then(|args| Ok((args, self.jelly(&Value::Dict(kwargs), handles, &mut taken)?)));
+            .jelly(&Value::Tuple(args), None, handles, &mut taken)
+            .and_then(|args| {
+                let kwargs = self.jelly(&Value::Dict(kwargs), None, handles, &mut taken)?;
+                Ok((args, kwargs))
+            });
         let (args, kwargs) = match jellied {
             Ok(both) => both,
             Err(e) => {
@@ -894,6 +927,7 @@ impl<R> Core<R> {
         handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
         self.serving = self.serving.saturating_sub(1);
+        let perspective = request.and_then(|r| self.serializing.remove(&r));
         if self.is_closed() {
             return Ok(());
         }
@@ -908,7 +942,7 @@ impl<R> Core<R> {
             Err(error) => return self.send_error(Some(request), &error),
         };
         let mut taken = Taken::default();
-        let sent = match self.jelly(&value, handles, &mut taken) {
+        let sent = match self.jelly(&value, perspective.as_ref(), handles, &mut taken) {
             Ok(result) => {
                 let frame = Frame::Answer { request, result }.into_sexp();
                 self.encoder
@@ -994,6 +1028,7 @@ impl<R> Core<R> {
             self.stopped(released);
         }
         self.remote_caches.clear();
+        self.serializing.clear();
         self.out.clear();
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use spread_flavors::{Cacheable, LocalCacheable, LocalReferenceable, Observer, Referenceable};
+use spread_flavors::{Cacheable, LocalCacheable, LocalReferenceable, Observer, Perspective};
 
 /// What one luid stands for.
 pub(super) enum Kind {
@@ -16,6 +16,8 @@ pub(super) enum Kind {
     Cache {
         object: LocalCacheable,
         observer: Observer,
+        /// The login its state was made for.
+        perspective: Option<Perspective>,
     },
 }
 
@@ -45,6 +47,7 @@ pub(super) enum Released {
     Cache {
         object: Arc<dyn Cacheable>,
         observer: Observer,
+        perspective: Option<Perspective>,
     },
 }
 
@@ -116,6 +119,7 @@ impl Objects {
         luid: i64,
         object: &LocalCacheable,
         observer: Observer,
+        perspective: Option<Perspective>,
         taken: &mut Taken,
     ) {
         self.by_identity
@@ -127,6 +131,7 @@ impl Objects {
                 kind: Kind::Cache {
                     object: object.clone(),
                     observer,
+                    perspective,
                 },
                 count: 0,
             },
@@ -165,12 +170,12 @@ impl Objects {
     }
 
     /// The Referenceable a `message` may call: only one the peer holds.
-    pub(super) fn callable(&self, luid: i64) -> Option<&Arc<dyn Referenceable>> {
+    pub(super) fn callable(&self, luid: i64) -> Option<&LocalReferenceable> {
         match self.entries.get(&luid) {
             Some(Entry {
                 kind: Kind::Object(object),
                 ..
-            }) => Some(object.object()),
+            }) => Some(object),
             _ => None,
         }
     }
@@ -223,12 +228,17 @@ impl Objects {
                 self.by_identity.remove(&Identity::Object(object.clone()));
                 Released::Object
             }
-            Kind::Cache { object, observer } => {
+            Kind::Cache {
+                object,
+                observer,
+                perspective,
+            } => {
                 self.by_identity.remove(&Identity::Cache(object.clone()));
                 self.caches -= 1;
                 Released::Cache {
                     object: object.object().clone(),
                     observer: observer.clone(),
+                    perspective: perspective.clone(),
                 }
             }
         };
@@ -265,9 +275,14 @@ impl Objects {
         self.entries
             .drain()
             .filter_map(|(_, entry)| match entry.kind {
-                Kind::Cache { object, observer } => Some(Released::Cache {
+                Kind::Cache {
+                    object,
+                    observer,
+                    perspective,
+                } => Some(Released::Cache {
                     object: object.object().clone(),
                     observer,
+                    perspective,
                 }),
                 Kind::Object(_) => None,
             })

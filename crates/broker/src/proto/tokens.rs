@@ -11,7 +11,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use spread_banana::Sexp;
 use spread_flavors::__private::NewRemoteCache;
-use spread_flavors::{LocalCacheable, LocalReferenceable, Referenceable, RemoteCache, reference};
+use spread_flavors::{
+    LocalCacheable, LocalReferenceable, LocalViewable, Perspective, Referenceable, RemoteCache,
+    reference,
+};
 use spread_jelly::{Error, Instance, Invoker, Object, Policy, Unjellier, Value, to_sexp_with};
 use spread_security::SecurityOptions;
 
@@ -24,6 +27,8 @@ use super::{Handles, PeerObject};
 /// in `taken` so that they can be given back if the frame is not sent.
 pub(super) struct PbInvoker<'a> {
     pub(super) objects: &'a mut Objects,
+    /// The login this frame is sent for: Twisted's `serializingPerspective`.
+    pub(super) perspective: Option<&'a Perspective>,
     pub(super) max_objects: usize,
     pub(super) handles: &'a dyn Handles,
     pub(super) taken: &'a mut Taken,
@@ -45,6 +50,20 @@ impl Invoker for PbInvoker<'_> {
         }
         if let Some(local) = object.downcast_ref::<LocalCacheable>() {
             return Some(self.cache_token(local));
+        }
+        if let Some(local) = object.downcast_ref::<LocalViewable>() {
+            // A new view point each time, as Twisted makes one per send.
+            let view =
+                LocalReferenceable::view_point(local.object().clone(), self.perspective.cloned());
+            return Some(
+                match self
+                    .objects
+                    .take_object(&view, self.max_objects, self.taken)
+                {
+                    Some(luid) => Ok(Sexp::List(vec![word("remote"), Sexp::Int(luid)])),
+                    None => Err(Error::custom("Maximum PB reference count exceeded.")),
+                },
+            );
         }
         let token = match self.handles.peer_object(object)? {
             Ok(PeerObject::Reference(id)) => Sexp::List(vec![word("local"), id.to_sexp()]),
@@ -75,14 +94,18 @@ impl PbInvoker<'_> {
         // The application's hook: a panic in it fails this send, as an
         // exception in Twisted's `getStateToCacheAndObserveFor` fails the
         // jelly, and leaves the connection up.
-        let hook = AssertUnwindSafe(|| object.state_to_cache_and_observe_for(observer.clone()));
+        let perspective = self.perspective;
+        let hook = AssertUnwindSafe(|| {
+            object.state_to_cache_and_observe_for(perspective, observer.clone())
+        });
         let state = std::panic::catch_unwind(hook).unwrap_or_else(|_| {
             Err(Error::custom(format!(
                 "{}.getStateToCacheAndObserveFor panicked",
                 object.type_to_copy()
             )))
         })?;
-        self.objects.insert_cache(luid, local, observer, self.taken);
+        self.objects
+            .insert_cache(luid, local, observer, perspective.cloned(), self.taken);
         // The state is its own jelly call here (Twisted numbers it with the
         // rest of the message; only objects shared between the two differ).
         let state = to_sexp_with(&state, self)?;

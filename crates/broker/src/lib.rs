@@ -67,6 +67,7 @@
 //!
 //! None.
 
+pub mod cred;
 mod driver;
 mod error;
 mod options;

@@ -14,6 +14,8 @@ pub use spread_jelly as jelly;
 pub use spread_security as security;
 
 pub use bytes::Bytes;
+#[doc(inline)]
+pub use spread_broker::cred;
 pub use spread_broker::{
     Broker, BrokerOptions, CallError, RemoteCacheRef, RemoteReference, Server, Stats, connect,
     serve, serve_with,

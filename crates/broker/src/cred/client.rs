@@ -90,8 +90,10 @@ impl Broker {
             Value::Tuple(items) | Value::List(items) => match &items[..] {
                 [Value::Bytes(challenge), challenger] => (
                     challenge.clone(),
-                    RemoteReference::from_value(challenger).map_err(|_| LoginError::NotAPortal {
-                        what: "the challenge came without a challenger".into(),
+                    RemoteReference::from_value(challenger).map_err(|_| {
+                        LoginError::NotAPortal {
+                            what: "the challenge came without a challenger".into(),
+                        }
                     })?,
                 ),
                 _ => {

@@ -271,10 +271,7 @@ impl Portal {
             Value::None => None,
             other => Some(RemoteReference::from_value(&other)?),
         };
-        let avatar = self
-            .realm
-            .request_avatar(Login { avatar_id, mind })
-            .await?;
+        let avatar = self.realm.request_avatar(Login { avatar_id, mind }).await?;
         if let Some(logout) = avatar.logout {
             // Once, when the connection closes; at once if it already has.
             let logout = Mutex::new(Some(logout));

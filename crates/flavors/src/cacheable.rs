@@ -69,8 +69,15 @@ impl Observer {
     }
 
     /// Calls `observe_<method>` on the peer's cache and waits for the answer.
-    pub async fn call_remote(&self, method: &str, args: Vec<Value>) -> Result<Value, RemoteError> {
-        self.link.call(method, args, Dict::new()).await
+    ///
+    /// The call is sent when this is called; the future only waits for the
+    /// answer (dropping it ignores the answer, the call still happens).
+    pub fn call_remote(
+        &self,
+        method: &str,
+        args: Vec<Value>,
+    ) -> BoxFuture<Result<Value, RemoteError>> {
+        self.link.call(method, args, Dict::new())
     }
 
     /// Sends an update that wants no answer (Twisted's `pbanswer=False`), so

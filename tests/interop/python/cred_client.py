@@ -256,7 +256,7 @@ def c_fail(s, port):
     ok, got = yield call(need(s, "alice"), "fail", "boom")
     expect(not ok, f"fail('boom') answered {show(got)}")
     expect(isinstance(got, pb.CopiedFailure), f"not a remote failure: {failure_text(got)}")
-    expect(failure_type(got) == "builtins.ValueError", f"type {got.type!r}")
+    expect(failure_type(got) == "builtins.ValueError", f"failed with {failure_text(got)}")
     expect(got.value == "boom", f"message {got.value!r}")
 
 

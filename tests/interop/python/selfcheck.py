@@ -1,24 +1,36 @@
 #!/usr/bin/env python3
-"""Checks jelly_peer.py against the golden vectors; exits non-zero on a failure.
+"""Checks the Python peers against Twisted itself; exits non-zero on a failure.
 
     target/interop-venv/bin/python tests/interop/python/selfcheck.py
 
-Every `kind: value` vector of tests/vectors/twisted-vectors.json goes to the
-peer twice, as Banana bytes ({"banana_pb": ...}) and as its typed value
-({"typed": ...}); the answer's value and bytes must be the vector's, except
-where Twisted's permissive unjelly gives another object than the one the
-vector was made from (EXPECTED_DIFFERENT_BYTES, EXPECTED_ERROR below).  A few
-more requests pin down the peer's error answers and the values that do not
-survive a trip through Twisted unchanged.
+jelly_peer.py: every `kind: value` vector of tests/vectors/twisted-vectors.json
+goes to the peer twice, as Banana bytes ({"banana_pb": ...}) and as its typed
+value ({"typed": ...}); the answer's value and bytes must be the vector's,
+except where Twisted's permissive unjelly gives another object than the one
+the vector was made from (EXPECTED_DIFFERENT_BYTES, EXPECTED_ERROR below).  A
+few more requests pin down the peer's error answers and the values that do
+not survive a trip through Twisted unchanged.
+
+login_client.py against login_server.py, and cred_client.py against
+cred_server.py (each server on a free port, stdin a pipe): the clients' exact
+output and exit status, the servers' `login`/`logout`/`stopped observing`
+lines, and that each server exits 0 with nothing more to say once its stdin
+is closed.
 """
 
 import json
+import queue
+import re
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEER = HERE / "jelly_peer.py"
+LINE_LIMIT = 30.0  # seconds to wait for a server's line: only turns a hang into a failure
+CLIENT_LIMIT = 90.0  # seconds for a client run, likewise
 VECTORS = HERE.parent.parent / "vectors" / "twisted-vectors.json"
 
 sys.path.insert(0, str(HERE))
@@ -205,6 +217,182 @@ def behaviour_checks(peer, c):
     c.check(got.get("banana_pb") == want, f"unpersistable bytes {got.get('banana_pb')} != {want}")
 
 
+class Server:
+    """A server program (login_server.py, cred_server.py) on a free port,
+    its stdin a pipe (closing it stops the server), its stdout read line by
+    line, its stderr (Twisted's log) kept for when something fails."""
+
+    def __init__(self, script):
+        self.script = script
+        self.stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / script), "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            encoding="utf-8",
+        )
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        first = self.next_line()
+        m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)", first or "")
+        if m is None:
+            self.kill()
+            raise RuntimeError(f"{script}: expected a `listening on` line, got {first!r}\n{self.log()}")
+        self.port = int(m.group(1))
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)  # EOF
+
+    def next_line(self):
+        """The next stdout line; None at EOF or after LINE_LIMIT seconds."""
+        try:
+            return self.lines.get(timeout=LINE_LIMIT)
+        except queue.Empty:
+            return None
+
+    def take(self, n):
+        """The next n stdout lines (fewer at EOF or on a time-out)."""
+        got = []
+        while len(got) < n:
+            line = self.next_line()
+            if line is None:
+                break
+            got.append(line)
+        return got
+
+    def close(self):
+        """Closes stdin; (exit status, the stdout lines that came after)."""
+        self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=LINE_LIMIT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None, []
+        rest = []
+        while (line := self.next_line()) is not None:
+            rest.append(line)
+        return code, rest
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+
+def run_client(script, *args):
+    """(exit status, stdout, stderr) of a client run; status None if it hung."""
+    try:
+        done = subprocess.run(
+            [sys.executable, str(HERE / script), *map(str, args)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=CLIENT_LIMIT,
+        )
+    except subprocess.TimeoutExpired as e:
+        return None, e.stdout or "", e.stderr or ""
+    return done.returncode, done.stdout, done.stderr
+
+
+def server_checks(c, script, body):
+    """Runs body(server, c) against a fresh `script`, then checks that it stops cleanly."""
+    try:
+        server = Server(script)
+    except Exception as e:
+        c.check(False, f"{script}: could not start: {e}")
+        return
+    failures = len(c.failures)
+    try:
+        body(server, c)
+        code, rest = server.close()
+        c.check(code == 0, f"{script}: exit status {code} after stdin closed")
+        c.check(rest == [], f"{script}: unexpected lines at the end: {rest}")
+    finally:
+        server.kill()
+        if len(c.failures) > failures:
+            sys.stderr.write(f"--- {script} stderr:\n{server.log()}--- end of {script} stderr\n")
+
+
+LOGIN_LINES = [
+    "logged in as alice",
+    "whoami -> 'alice'",
+    "echo -> 'hello'",
+    "callMeBack -> 'hello, there'",
+]
+# Twisted's UnauthorizedLogin has an empty message.
+UNAUTHORIZED_LINE = "UnauthorizedLogin: "
+
+
+def login_checks(server, c):
+    code, out, err = run_client("login_client.py", server.port)
+    c.check(code == 0, f"login_client.py: exit status {code}; stderr {err!r}")
+    c.check(out.splitlines() == LOGIN_LINES, f"login_client.py: output {out!r}")
+    lines = server.take(2)
+    c.check(lines == ["login alice", "logout alice"], f"login_server.py: lines {lines}")
+
+    for user, password in (("alice", "wrong"), ("nobody", "wonderland")):
+        code, out, err = run_client("login_client.py", server.port, user, password)
+        c.check(code == 1, f"login_client.py {user} {password}: exit status {code}; stderr {err!r}")
+        c.check(out == UNAUTHORIZED_LINE + "\n", f"login_client.py {user} {password}: output {out!r}")
+
+    # TLS is a later step: both programs refuse --tls for now.
+    code, out, err = run_client("login_client.py", server.port, "--tls", "ca.pem")
+    c.check(code == 2 and out == "" and "--tls" in err, f"login_client.py --tls: exit status {code}, output {out!r}")
+    code, out, err = run_client("login_server.py", "0", "--tls", "cert.pem", "key.pem")
+    c.check(code == 2 and out == "" and "--tls" in err, f"login_server.py --tls: exit status {code}, output {out!r}")
+
+
+CRED_CHECKS = [
+    "login",
+    "echo",
+    "callMeBack",
+    "fail",
+    "view",
+    "board",
+    "secondBoard",
+    "post",
+    "wrongPassword",
+    "unknownUser",
+    "anonymous",
+    "disconnect",
+]
+CRED_SERVER_LINES = [
+    "login alice",
+    "login bob",
+    "login anonymous",
+    "stopped observing alice",
+    "stopped observing bob",
+    "logout alice",
+    "logout bob",
+    "logout anonymous",
+]
+
+
+def cred_checks(server, c):
+    code, out, err = run_client("cred_client.py", server.port)
+    want = [f"ok {name}" for name in CRED_CHECKS] + [f"{len(CRED_CHECKS)} passed, 0 failed"]
+    c.check(code == 0, f"cred_client.py: exit status {code}; stderr {err!r}")
+    c.check(out.splitlines() == want, f"cred_client.py: output {out!r}")
+    # The logins come in order; the three connections close in any order, each
+    # one's `stopped observing` before its `logout`.
+    lines = server.take(len(CRED_SERVER_LINES))
+    c.check(lines[:3] == CRED_SERVER_LINES[:3], f"cred_server.py: login lines {lines[:3]}")
+    c.check(sorted(lines) == sorted(CRED_SERVER_LINES), f"cred_server.py: lines {lines}")
+    for who in ("alice", "bob"):
+        stopped, logout = f"stopped observing {who}", f"logout {who}"
+        if stopped in lines and logout in lines:
+            c.check(lines.index(stopped) < lines.index(logout), f"cred_server.py: {logout!r} before {stopped!r}")
+
+
 def main():
     peer = Peer()
     c = Checker()
@@ -215,6 +403,8 @@ def main():
         code, rest = peer.close()
     c.check(code == 0, f"peer exit status {code}")
     c.check(rest == "", f"peer wrote more than answers: {rest!r}")
+    server_checks(c, "login_server.py", login_checks)
+    server_checks(c, "cred_server.py", cred_checks)
     if c.failures:
         sys.stderr.write(f"selfcheck: {len(c.failures)} of {c.count} checks failed\n")
         sys.exit(1)

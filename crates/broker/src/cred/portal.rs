@@ -187,7 +187,7 @@ fn unauthorized() -> RemoteError {
         1..1,
         [
             "twisted.cred.error.LoginFailed".to_owned(),
-            UNHANDLED_CREDENTIALS.to_owned(),
+            "twisted.cred.error.Unauthorized".to_owned(),
         ],
     );
     e

@@ -563,6 +563,30 @@ enum Close {
     Now,
 }
 
+/// Answers a call from the peer that finished. Calls it made are queued
+/// commands: they go out first, as Twisted sends them before the answer.
+/// Releases go after it, so our decrefs never overtake our answers.
+fn finish(
+    core: &mut Core<Reply>,
+    rx: &mut mpsc::UnboundedReceiver<Command>,
+    close: &mut Close,
+    handles: &dyn Handles,
+    (request, result): Finished,
+) -> Result<(), ProtocolError> {
+    let mut releases = Vec::new();
+    for _ in 0..COMMAND_BATCH {
+        match rx.try_recv() {
+            Ok(Command::Release(release)) => releases.push(release),
+            Ok(command) => command_into(core, command, close, handles)?,
+            Err(_) => break,
+        }
+    }
+    core.answer(request, result, handles)?;
+    releases
+        .into_iter()
+        .try_for_each(|release| core.release(release))
+}
+
 /// Delivers the replies among the core's events.
 fn deliver_replies(core: &mut Core<Reply>) {
     while let Some(event) = core.poll_event() {
@@ -612,10 +636,7 @@ where
                     continue;
                 }
             };
-            // References dropped with the call reach the core as queued
-            // commands, taken after this answer is queued: our decrefs never
-            // overtake our answers.
-            if let Err(e) = core.answer(finished.0, finished.1, &handles) {
+            if let Err(e) = finish(&mut core, &mut rx, &mut close, &handles, finished) {
                 break 'run Err(e.into());
             }
         }
@@ -674,8 +695,8 @@ where
                     break Err(e.into());
                 }
             },
-            Some((request, result)) = calls.next(), if !calls.is_empty() => {
-                if let Err(e) = core.answer(request, result, &handles) {
+            Some(finished) = calls.next(), if !calls.is_empty() => {
+                if let Err(e) = finish(&mut core, &mut rx, &mut close, &handles, finished) {
                     break Err(e.into());
                 }
             },

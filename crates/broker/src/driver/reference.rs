@@ -1,6 +1,7 @@
 //! Handles to the peer's objects.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -75,20 +76,32 @@ impl RemoteReference {
     }
 
     /// Calls `method` with positional arguments and waits for the answer.
-    pub async fn call_remote(&self, method: &str, args: Vec<Value>) -> Result<Value, CallError> {
-        self.call_remote_kw(method, args, Dict::new()).await
+    ///
+    /// The call is sent when this is called, as Twisted's `callRemote` sends
+    /// it; the future only waits for the answer (dropping it ignores the
+    /// answer, the call still happens). Calls made in turn go out in turn.
+    pub fn call_remote(
+        &self,
+        method: &str,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<Value, CallError>> + Send + 'static {
+        self.call_remote_kw(method, args, Dict::new())
     }
 
-    /// Calls `method` with positional and keyword arguments.
-    pub async fn call_remote_kw(
+    /// Calls `method` with positional and keyword arguments; sent at once,
+    /// as [`RemoteReference::call_remote`].
+    pub fn call_remote_kw(
         &self,
         method: &str,
         args: Vec<Value>,
         kwargs: Dict,
-    ) -> Result<Value, CallError> {
+    ) -> impl Future<Output = Result<Value, CallError>> + Send + 'static {
         let (reply, answer) = oneshot::channel();
-        self.send(method, args, kwargs, Some(reply))?;
-        answer.await.map_err(|_| CallError::ConnectionLost)?
+        let sent = self.send(method, args, kwargs, Some(reply));
+        async move {
+            sent?;
+            answer.await.map_err(|_| CallError::ConnectionLost)?
+        }
     }
 
     /// Calls `method` without asking for an answer (Twisted's

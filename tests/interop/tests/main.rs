@@ -17,3 +17,6 @@ mod seed;
 
 // A derived Copyable through Twisted and back.
 mod derived;
+
+// Cred login, perspectives, viewables and per-perspective caches, both ways.
+mod cred;

@@ -360,7 +360,10 @@ fn trait_impl(
     method_name: &TokenStream,
     dispatch: TokenStream,
 ) -> TokenStream {
+    // The paths through the facade are absolute, and a `crate = "crate::..."`
+    // path may name a trait the user imported: not an unused qualification.
     quote! {
+        #[allow(unused_qualifications)]
         const _: () = {
             #[automatically_derived]
             impl #krate::flavors::#trait_name for #self_ty {

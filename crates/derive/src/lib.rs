@@ -4,8 +4,9 @@
 //!   sends as a copy, and how it is built from the state that arrives, as
 //!   Twisted's default `getStateToCopy`/`setCopyableState` do it: a dict of
 //!   the fields with text keys, in field order.
-//! - `#[remote]` on an impl block: the dispatch of a `Referenceable` (or
-//!   `RemoteCache`) from its `async fn`s, with Twisted's camelCase names.
+//! - `#[remote]` on an impl block: the dispatch of a `Referenceable`, a
+//!   perspective (an avatar), a `Viewable` or a `RemoteCache` from its
+//!   `async fn`s, with Twisted's camelCase names.
 //!
 //! Generated code names everything through the `spread` facade
 //! (`#[pb(crate = "...")]` changes the path for re-exporters). Errors point
@@ -38,6 +39,20 @@
 //!
 //! # `#[remote]`
 //!
+//! Every method of the block is remote, and must be `async fn(&self, ...)`.
+//! Its wire name is its name in camelCase (`take_pond` is `"takePond"`), or
+//! `#[pb(name = "...")]`. Arguments come by position or keyword and convert
+//! with `FromValue`; results with `IntoValue` (`Result`'s `Err` is the
+//! remote error). A wrong call gets the `TypeError` Python would raise,
+//! naming the method as Twisted's prefix and the wire name
+//! (`remote_takePond() missing 1 required positional argument: 'pond'`).
+//! `#[remote(crate = "...")]` names the facade for re-exporters, as
+//! `#[pb(crate)]` does. The argument chooses what the block implements,
+//! one of four kinds:
+//!
+//! `#[remote]`: a `Referenceable`, Twisted's `remote_*` methods. An unknown
+//! method gets Twisted's `NoSuchMethod`.
+//!
 //! ```ignore
 //! #[spread::remote]
 //! impl Receiver {
@@ -47,12 +62,45 @@
 //! }
 //! ```
 //!
-//! Every method of the block is remote, and must be `async fn(&self, ...)`.
-//! Arguments come by position or keyword and convert with `FromValue`;
-//! results with `IntoValue` (`Result`'s `Err` is the remote error). A wrong
-//! call gets the `TypeError` Python would raise. `#[remote(cache)]`
-//! implements `RemoteCache` (`observe_*`) instead of `Referenceable`
-//! (`remote_*`). Perspectives and viewables are not supported yet.
+//! `#[remote(perspective)]`: a `Referenceable` too, but with Twisted's
+//! `perspective_*` methods: the avatar a realm returns after a login
+//! (`pb.Avatar`). An unknown method gets the `AttributeError` of
+//! `Avatar.perspectiveMessageReceived`:
+//! `'User' object has no attribute 'perspective_fly'`.
+//!
+//! ```ignore
+//! #[spread::remote(perspective)]
+//! impl User {
+//!     async fn join_group(&self, group: String) -> Result<Group, RemoteError> { ... }
+//! }
+//! ```
+//!
+//! `#[remote(view)]`: a `Viewable`, Twisted's `view_*` methods, whose first
+//! parameter after `&self` is the calling perspective: the one the
+//! viewable was sent for (`ViewPoint`). Typed `Option<Perspective>`, it is
+//! `None` when the viewable was sent outside any perspective; typed
+//! `Perspective`, such a call is refused with a `TypeError`. The call's
+//! arguments are the parameters after it. An unknown method gets the
+//! `AttributeError` of `ViewPoint.remoteMessageReceived`:
+//! `'Board' object has no attribute 'view_erase'`.
+//!
+//! ```ignore
+//! #[spread::remote(view)]
+//! impl Board {
+//!     async fn post(&self, who: Option<Perspective>, text: String) { ... }
+//!     async fn delete_post(&self, who: Perspective, index: i64) -> Result<(), RemoteError> { ... }
+//! }
+//! ```
+//!
+//! `#[remote(cache)]`: a `RemoteCache`, Twisted's `observe_*` methods,
+//! which the cacheable's observers call.
+//!
+//! ```ignore
+//! #[spread::remote(cache)]
+//! impl Mirror {
+//!     async fn set_color(&self, color: String) { ... }   // observe_setColor
+//! }
+//! ```
 
 mod ast;
 mod attr;
@@ -80,9 +128,11 @@ pub fn derive_remote_copy(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Implements `spread::Referenceable` (or, with `#[remote(cache)]`,
-/// `spread::RemoteCache`) for the type of an impl block, dispatching to its
-/// `async fn`s: see the crate docs.
+/// Implements `spread::Referenceable` (`#[remote]`, and
+/// `#[remote(perspective)]` for an avatar), `spread::Viewable`
+/// (`#[remote(view)]`) or `spread::RemoteCache` (`#[remote(cache)]`) for
+/// the type of an impl block, dispatching to its `async fn`s: see the
+/// crate docs.
 #[proc_macro_attribute]
 pub fn remote(args: TokenStream, item: TokenStream) -> TokenStream {
     remote::expand(args.into(), item.into())

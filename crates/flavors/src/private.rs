@@ -3,7 +3,7 @@
 
 use spread_jelly::Value;
 
-use crate::{Call, FromValue, RemoteError};
+use crate::{Call, FromValue, Perspective, RemoteError};
 
 // What spread-broker implements and reads: the link under an `Observer`,
 // and a cache built from its first state.
@@ -84,6 +84,42 @@ pub fn no_such_observer(method: &str) -> RemoteError {
         "builtins.AttributeError",
         format!("object has no attribute 'observe_{method}'"),
     )
+}
+
+/// What Twisted's `Avatar.perspectiveMessageReceived` raises for a method
+/// the avatar does not have: the `AttributeError` of its
+/// `getattr(self, "perspective_%s" % message)`, naming the avatar's class.
+pub fn no_such_perspective_method(type_name: &str, method: &str) -> RemoteError {
+    RemoteError::new(
+        "builtins.AttributeError",
+        format!("'{type_name}' object has no attribute 'perspective_{method}'"),
+    )
+}
+
+/// What Twisted's `ViewPoint.remoteMessageReceived` raises for a method the
+/// viewable does not have: the `AttributeError` of its
+/// `getattr(self.object, "view_%s" % message)`, naming the viewable's class.
+pub fn no_such_view_method(type_name: &str, method: &str) -> RemoteError {
+    RemoteError::new(
+        "builtins.AttributeError",
+        format!("'{type_name}' object has no attribute 'view_{method}'"),
+    )
+}
+
+/// The perspective of a view method that takes `Perspective`, not
+/// `Option<Perspective>`: a call to a viewable sent outside any perspective
+/// is refused with a `TypeError` (where Python would pass `None`).
+pub fn require_perspective(
+    perspective: Option<Perspective>,
+    method: &str,
+    prefix: &str,
+) -> Result<Perspective, RemoteError> {
+    perspective.ok_or_else(|| {
+        RemoteError::type_error(format!(
+            "{prefix}{method}() needs a logged-in perspective, but the viewable was \
+             sent outside any perspective"
+        ))
+    })
 }
 
 /// The object of type `T` that `value` holds, for the `FromValue` impls of

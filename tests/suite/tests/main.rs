@@ -14,5 +14,8 @@ mod convert;
 mod ui;
 // `#[remote]` dispatch through a broker: names, arguments, errors.
 mod remote_pass;
+// `#[remote(perspective)]` and `#[remote(view)]` dispatch, called directly:
+// names, the calling perspective, errors.
+mod perspective_pass;
 // The README's example, run as written.
 mod readme;

@@ -1,16 +1,10 @@
+// An unknown argument of `#[remote(...)]`, reported with the kinds it
+// could have been.
 use spread::remote;
 
 struct A;
-struct B;
-struct C;
 
 #[remote(bogus)]
 impl A {}
-
-#[remote(perspective)]
-impl B {}
-
-#[remote(view)]
-impl C {}
 
 fn main() {}

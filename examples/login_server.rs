@@ -24,7 +24,7 @@ struct User {
     mind: Option<RemoteReference>,
 }
 
-#[remote] // PERSPECTIVE-PENDING
+#[remote(perspective)]
 impl User {
     async fn whoami(&self) -> String {
         self.name.clone()

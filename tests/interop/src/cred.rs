@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use spread::cred::{Avatar, InMemoryChecker, Login, Portal, Realm};
 use spread::{
-    BoxFuture, Cacheable, Call, Observer, Perspective, RemoteError, RemoteReference, Value,
-    Viewable, remote, viewable,
+    BoxFuture, Cacheable, Observer, Perspective, RemoteError, RemoteReference, Value, remote,
+    viewable,
 };
 use spread_jelly::{Dict, Error};
 
@@ -76,7 +76,7 @@ struct Account {
     shared: Arc<Shared>,
 }
 
-#[remote] // PERSPECTIVE-PENDING
+#[remote(perspective)]
 impl Account {
     async fn whoami(&self) -> String {
         self.id.clone()
@@ -124,24 +124,11 @@ impl Account {
 /// The shared viewable: `view_whoami(perspective, greeting)`.
 struct View;
 
-impl Viewable for View {
-    fn view_message(
-        self: Arc<Self>,
-        perspective: Option<Perspective>,
-        call: Call,
-    ) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            match call.method.as_str() {
-                "whoami" => {
-                    let id = perspective.as_ref().map_or("", |p| p.avatar_id());
-                    Ok(Value::List(vec![call.arg(0)?.clone(), Value::from(id)]))
-                }
-                other => Err(RemoteError::new(
-                    "builtins.AttributeError",
-                    format!("'View' object has no attribute 'view_{other}'"),
-                )),
-            }
-        })
+#[remote(view)]
+impl View {
+    async fn whoami(&self, perspective: Option<Perspective>, greeting: Value) -> Value {
+        let id = perspective.as_ref().map_or("", |p| p.avatar_id());
+        Value::List(vec![greeting, Value::from(id)])
     }
 }
 

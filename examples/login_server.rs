@@ -1,5 +1,6 @@
-//! `login_server [PORT]`: a PB server behind a cred portal (default port
-//! 8800) that lets `alice` in with the password `wonderland`. Her
+//! `login_server [PORT] [--tls CERT.pem KEY.pem]`: a PB server behind a
+//! cred portal (default port 8800) that lets `alice` in with the password
+//! `wonderland`; with `--tls`, over TLS with that certificate chain and key. Her
 //! perspective answers `whoami()`, `echo(x)` and `callMeBack(x)`, which
 //! calls `hello(x)` on the object the client passed at login. Twisted's
 //! own client can log in: see `tests/interop/python/login_client.py`.
@@ -10,10 +11,12 @@ mod common;
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use spread::cred::{Avatar, InMemoryChecker, Login, Portal, Realm};
+use spread::tls::{ServerTls, serve_tls_with};
 use spread::{
-    BoxFuture, BrokerOptions, Perspective, RemoteError, RemoteReference, Value, remote, serve_with,
+    BoxFuture, Broker, BrokerOptions, Perspective, RemoteError, RemoteReference, Value, remote,
+    serve_with,
 };
 
 // ANCHOR: avatar
@@ -65,16 +68,29 @@ impl Realm for Users {
 #[tokio::main]
 async fn main() -> Result<()> {
     common::init_logging();
-    let (port, _) = common::port_and_flag("")?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = match args.first() {
+        Some(port) if !port.starts_with("--") => port.parse().context("PORT must be a number")?,
+        _ => 8800,
+    };
+    let tls = match args.iter().position(|a| a == "--tls") {
+        Some(at) => match (args.get(at + 1), args.get(at + 2)) {
+            (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key)?),
+            _ => bail!("usage: login_server [PORT] [--tls CERT.pem KEY.pem]"),
+        },
+        None => None,
+    };
     // ANCHOR: portal
     let portal = Arc::new(
         Portal::new(Users).with_checker(InMemoryChecker::new().with_user("alice", "wonderland")),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {}", listener.local_addr()?);
-    let server = serve_with(listener, BrokerOptions::default(), move |broker| {
-        Some(portal.root_for(broker))
-    });
+    let root_for = move |broker: &Broker| Some(portal.root_for(broker));
+    let server = match tls {
+        None => serve_with(listener, BrokerOptions::default(), root_for),
+        Some(tls) => serve_tls_with(listener, tls, BrokerOptions::default(), root_for),
+    };
     // ANCHOR_END: portal
     tokio::signal::ctrl_c().await?;
     server.shutdown().await;

@@ -54,6 +54,7 @@ fn ci() -> Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--locked",
             "--",
             "-D",
@@ -62,7 +63,13 @@ fn ci() -> Result<()> {
     })?;
     step("tests", tests)?;
     step("docs", || {
-        let mut cmd = process::cargo_cmd(&["doc", "--workspace", "--no-deps", "--locked"]);
+        let mut cmd = process::cargo_cmd(&[
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--locked",
+        ]);
         cmd.env("RUSTDOCFLAGS", "-D warnings");
         run(cmd)
     })?;
@@ -89,6 +96,7 @@ fn tests() -> Result<()> {
             "--workspace",
             "--exclude",
             "spread-interop",
+            "--all-features",
             "--locked",
             "--no-fail-fast",
         ])?;
@@ -99,6 +107,7 @@ fn tests() -> Result<()> {
             "--workspace",
             "--exclude",
             "spread-interop",
+            "--all-features",
             "--locked",
             "--lib",
             "--bins",
@@ -106,7 +115,7 @@ fn tests() -> Result<()> {
         ])?;
     }
     // Nextest does not run doc tests, and every public item's example is one.
-    cargo(&["test", "--workspace", "--locked", "--doc"])
+    cargo(&["test", "--workspace", "--all-features", "--locked", "--doc"])
 }
 
 fn vectors(check: bool) -> Result<()> {

@@ -65,7 +65,7 @@
 //!
 //! # Feature flags
 //!
-//! None.
+//! - `tls`: PB over TLS with rustls ([`tls`](crate::tls) when enabled).
 
 pub mod cred;
 mod driver;
@@ -80,3 +80,11 @@ pub use crate::driver::{
 pub use crate::error::{CallError, ConnectionError, Limit, OptionsError, ProtocolError, Table};
 pub use crate::options::BrokerOptions;
 pub use crate::proto::{Role, Stats};
+
+/// PB over TLS, with rustls (feature `tls`).
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls {
+    #[doc(inline)]
+    pub use crate::driver::tls::*;
+}

@@ -15,3 +15,7 @@ mod hostile;
 
 // Copyables and caches between two Rust brokers.
 mod flavors;
+
+// PB over TLS, with certificates made on the fly.
+#[cfg(feature = "tls")]
+mod tls;

@@ -16,6 +16,9 @@ pub use spread_security as security;
 pub use bytes::Bytes;
 #[doc(inline)]
 pub use spread_broker::cred;
+#[cfg(feature = "tls")]
+#[doc(inline)]
+pub use spread_broker::tls;
 pub use spread_broker::{
     Broker, BrokerOptions, CallError, RemoteCacheRef, RemoteReference, Server, Stats, connect,
     serve, serve_with,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A minimal Perspective Broker login client (twisted.cred) on real Twisted, for the Rust interop tests.
 
-    login_client.py [PORT] [USER] [PASSWORD] [--tls CA.pem]
+    login_client.py [PORT] [USER] [PASSWORD] [--tls CA.pem [--client-cert CERT.pem KEY.pem]]
 
 Connects to 127.0.0.1:PORT (default 8800), logs in with
 PBClientFactory.login(UsernamePassword(USER, PASSWORD), mind) (defaults
@@ -24,15 +24,43 @@ user: a failure of type twisted.cred.error.UnauthorizedLogin) prints
 trailing space) and exits 1.  Any other failure, an unexpected answer, or no
 result within 30 seconds exits 2, with the reason on stderr.
 
---tls is not implemented yet (TLS is a later step: Twisted needs pyOpenSSL,
-the `twisted[tls]` extra, which the interop venv does not install): it
-exits 2 with a message.  Self-test:
+--tls CA.pem connects with TLS instead, Twisted's own (pyOpenSSL, from the
+`twisted[tls]` extra): reactor.connectSSL to 127.0.0.1:PORT with
+ssl.optionsForClientTLS("127.0.0.1", trustRoot=<the certificate(s) in
+CA.pem>).  The server's certificate must chain to one of them, and its
+subjectAltName must hold the IP address 127.0.0.1: Twisted sees that the
+host name is an IP address and checks it as a service_identity IPAddress_ID,
+against iPAddress SANs only (a DNS SAN `localhost`, a DNS SAN "127.0.0.1" or
+a commonName are not enough), and sends no SNI.  The Rust test
+certificates carry the SANs DNS:localhost and IP:127.0.0.1.
+--client-cert CERT.pem KEY.pem (after --tls CA.pem) presents that client
+certificate (CERT.pem's first certificate, the rest of the file sent as its
+chain) with KEY.pem's private key; without it, none is sent.
+
+A TLS failure (a server certificate that does not chain to CA.pem or does
+not name 127.0.0.1, a server that refuses the client's certificate or its
+lack of one) prints one line on stdout
+
+    TLS error: <reason>
+
+and exits 2.  <reason> is the OpenSSL error's reason strings joined with
+"; " (e.g. `certificate verify failed`, `tlsv13 alert certificate
+required`) when the handshake failed in OpenSSL, else `<type>: <message>`
+of the failure (e.g. the service_identity.exceptions.VerificationError of a
+certificate that names another host).  A TLS 1.3 server checks the
+client's certificate after the client's side of the handshake is done, so
+then the error arrives as the reason of the lost connection (a
+PBConnectionLost), which is unwrapped to find it.  Certificates that cannot
+be loaded exit 1 with a message on stderr.  Self-test:
 
     target/interop-venv/bin/python tests/interop/python/login_server.py 0
     target/interop-venv/bin/python tests/interop/python/login_client.py <port>
     target/interop-venv/bin/python tests/interop/python/login_client.py <port> alice wrong
+    target/interop-venv/bin/python tests/interop/python/login_server.py 0 --tls server.pem server-key.pem
+    target/interop-venv/bin/python tests/interop/python/login_client.py <port> alice wonderland --tls ca.pem
 """
 
+import re
 import sys
 
 PROGRAM = "login_client.py"
@@ -68,6 +96,74 @@ def failure_text(f):
     return f"{qual(f.type)}: {f.value}"
 
 
+PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+# The host name the server's certificate is verified against: an IP address,
+# so Twisted checks it against the certificate's iPAddress SANs.
+TLS_HOST = "127.0.0.1"
+
+
+def tls_options(ca_path, client_cert):
+    """ssl.optionsForClientTLS(TLS_HOST, ...) trusting the certificates of
+    CA_PATH; client_cert is None or (CERT.pem, KEY.pem)."""
+    from OpenSSL import crypto
+    from twisted.internet import ssl
+
+    with open(ca_path, "rb") as f:
+        roots = [ssl.Certificate.loadPEM(c) for c in PEM_BLOCK.findall(f.read())]
+    if not roots:
+        raise ValueError(f"no certificate in {ca_path}")
+    mine = None
+    extra = {}
+    if client_cert is not None:
+        cert_path, key_path = client_cert
+        with open(cert_path, "rb") as f:
+            chain = PEM_BLOCK.findall(f.read())
+        with open(key_path, "rb") as f:
+            key = f.read()
+        if not chain:
+            raise ValueError(f"no certificate in {cert_path}")
+        mine = ssl.PrivateCertificate.loadPEM(chain[0] + b"\n" + key)
+        if len(chain) > 1:
+            extra["extraCertChain"] = [crypto.load_certificate(crypto.FILETYPE_PEM, c) for c in chain[1:]]
+    return ssl.optionsForClientTLS(
+        TLS_HOST,
+        trustRoot=ssl.trustRootFromCertificates(roots),
+        clientCertificate=mine,
+        extraCertificateOptions=extra,
+    )
+
+
+def tls_error(f):
+    """The `TLS error: ` reason of a Failure (a PBConnectionLost unwrapped to
+    the Failure it carries), or None if it is not a TLS one."""
+    from OpenSSL import SSL
+    from service_identity import VerificationError
+
+    while f.check(pb.PBConnectionLost) and f.value.args and isinstance(f.value.args[0], failure.Failure):
+        f = f.value.args[0]
+    if f.check(SSL.Error):
+        reasons = [r[-1] for r in f.value.args[0] if isinstance(r, tuple) and r] if f.value.args else []
+        if reasons and all(isinstance(r, str) for r in reasons):
+            return "; ".join(reasons)
+        return f"{qual(f.type)}: {f.value}"
+    if f.check(VerificationError):
+        return f"{qual(f.type)}: {f.value}"
+    return None
+
+
+# Why the connection was lost, as the Broker (the protocol inside the TLS
+# layer) was told: a TLS failure is only there.  PBClientFactory's own
+# errback gets the TCP transport's reason (ConnectionDone, ConnectionAborted)
+# when the TLS handshake fails before PB's Banana negotiation is done.
+connection = {"lost": None}
+
+
+class Broker(pb.Broker):
+    def connectionLost(self, reason):
+        connection["lost"] = reason
+        super().connectionLost(reason)
+
+
 class Unexpected(Exception):
     """An answer that is not the expected one (exit status 2)."""
 
@@ -83,11 +179,16 @@ def outcome(d):
 
 
 @defer.inlineCallbacks
-def run(port, user, password):
+def run(port, user, password, options):
     """0 on success; else the Failure to report (a CopiedFailure stays one:
-    inlineCallbacks would turn it into a RemoteError if it were raised)."""
+    inlineCallbacks would turn it into a RemoteError if it were raised).
+    With options (a client TLS connection creator), over TLS."""
     factory = pb.PBClientFactory()
-    reactor.connectTCP("127.0.0.1", port, factory, timeout=10)
+    factory.protocol = Broker
+    if options is None:
+        reactor.connectTCP("127.0.0.1", port, factory, timeout=10)
+    else:
+        reactor.connectSSL("127.0.0.1", port, factory, options, timeout=10)
     try:
         creds = UsernamePassword(user.encode("utf-8"), password.encode("utf-8"))
         ok, perspective = yield outcome(factory.login(creds, Mind()))
@@ -117,17 +218,36 @@ def run(port, user, password):
     return 0
 
 
+def parse_tls(args):
+    """Removes `--tls CA [--client-cert CERT KEY]` from the end of args;
+    None or (CA, None or (CERT, KEY))."""
+    if "--client-cert" in args and "--tls" not in args:
+        sys.exit(f"{PROGRAM}: --client-cert needs --tls CA.pem before it")
+    if "--tls" not in args:
+        return None
+    i = args.index("--tls")
+    rest = args[i + 1 :]
+    del args[i:]
+    if len(rest) == 1 and rest[0] != "--client-cert":
+        return rest[0], None
+    if len(rest) == 4 and rest[1] == "--client-cert":
+        return rest[0], (rest[2], rest[3])
+    sys.exit(
+        f"{PROGRAM}: --tls takes one argument, CA.pem, optionally followed by "
+        "--client-cert CERT.pem KEY.pem, and comes last"
+    )
+
+
 def main(argv):
     args = list(argv[1:])
-    if "--tls" in args:
-        i = args.index("--tls")
-        if len(args) != i + 2:
-            sys.exit(f"{PROGRAM}: --tls takes one argument, CA.pem, and comes last")
-        sys.stderr.write(
-            f"{PROGRAM}: --tls is not implemented yet (TLS is a later step; "
-            "Twisted's TLS needs pyOpenSSL, the twisted[tls] extra)\n"
-        )
-        return 2
+    tls = parse_tls(args)
+    options = None
+    if tls is not None:
+        try:
+            options = tls_options(*tls)
+        except Exception as e:
+            sys.stderr.write(f"{PROGRAM}: cannot load the TLS certificates: {type(e).__name__}: {e}\n")
+            return 1
     if len(args) > 3:
         sys.exit(f"{PROGRAM}: expected at most PORT USER PASSWORD, got {args}")
     try:
@@ -145,7 +265,12 @@ def main(argv):
             status["code"] = result
 
     def failed(f):
-        if f.check(UnauthorizedLogin):
+        reason = tls_error(f)
+        if reason is None and connection["lost"] is not None:
+            reason = tls_error(connection["lost"])
+        if reason is not None:
+            say(f"TLS error: {reason}")
+        elif f.check(UnauthorizedLogin):
             say(f"UnauthorizedLogin: {f.value}")
             status["code"] = 1
         elif f.check(Unexpected):
@@ -165,7 +290,7 @@ def main(argv):
             timer.cancel()
             reactor.stop()
 
-    d = run(port, user, password)
+    d = run(port, user, password, options)
     d.addCallbacks(finished, failed)
     d.addBoth(stop)
     reactor.run()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A minimal Perspective Broker login server (twisted.cred) on real Twisted, for the Rust interop tests.
 
-    login_server.py [PORT] [--tls CERT.pem KEY.pem]
+    login_server.py [PORT] [--tls CERT.pem KEY.pem [--client-ca CA.pem]]
 
 Listens on 127.0.0.1:PORT (default 8800; 0 picks a free port) with a
 PBServerFactory for a Portal whose only checker is
@@ -29,15 +29,42 @@ When stdin is a pipe the server exits 0 as soon as it is closed (at EOF);
 otherwise (a terminal, /dev/null) only a signal stops it.  Either way it
 gives up and exits 1 after 120 seconds.
 
---tls is not implemented yet (TLS is a later step: Twisted needs pyOpenSSL,
-the `twisted[tls]` extra, which the interop venv does not install): it
-exits 2 with a message.  Self-test with login_client.py:
+--tls CERT.pem KEY.pem serves the same portal over TLS, with Twisted's own
+TLS (pyOpenSSL, from the `twisted[tls]` extra): reactor.listenSSL on
+127.0.0.1:PORT with ssl.CertificateOptions for the certificate and key.
+CERT.pem holds the server's certificate first, then optionally the rest of
+its chain (intermediates, sent after it; not the root); KEY.pem its private
+key (any PEM form pyOpenSSL reads: PKCS#8, PKCS#1, SEC1).  TLS 1.2 and 1.3
+are accepted (Twisted's defaults).  The lines on stdout are the same, the
+first still `listening on 127.0.0.1:<real port>`.
+
+--client-ca CA.pem (after --tls CERT KEY) makes the server require a client
+certificate that verifies against the certificate(s) in CA.pem (a trust
+root: Twisted's PrivateCertificate.options(ca) sets trustRoot, so OpenSSL
+asks for a certificate with VERIFY_PEER | VERIFY_FAIL_IF_NO_PEER_CERT; no
+name in it is checked).  A client without one, or with one that does not
+verify, fails the handshake: no line on stdout, the reason in Twisted's log
+on stderr.  Once a handshake with a verified client certificate is done,
+before anything of PB is read from that connection, the server prints
+
+    client certificate <CN>   the first commonName of the certificate's subject
+
+(`client certificate ` followed by an empty string when the subject has no
+commonName), so a TLS login prints `client certificate <CN>`, `login alice`,
+`logout alice`.  Without --client-ca no client certificate is asked for and
+that line is never printed.  Certificates that cannot be loaded exit 1 with
+a message on stderr before `listening on`.
+
+Self-test with login_client.py:
 
     target/interop-venv/bin/python tests/interop/python/login_server.py 0
     target/interop-venv/bin/python tests/interop/python/login_client.py <port>
+    target/interop-venv/bin/python tests/interop/python/login_server.py 0 --tls server.pem server-key.pem
+    target/interop-venv/bin/python tests/interop/python/login_client.py <port> alice wonderland --tls ca.pem
 """
 
 import os
+import re
 import stat
 import sys
 
@@ -50,7 +77,7 @@ peers.require_twisted(PROGRAM)
 
 from twisted.cred import checkers, portal  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
-from twisted.internet.interfaces import IReadDescriptor  # noqa: E402
+from twisted.internet.interfaces import IHandshakeListener, IReadDescriptor  # noqa: E402
 from twisted.internet.main import CONNECTION_DONE  # noqa: E402
 from twisted.python import log  # noqa: E402
 from twisted.spread import pb  # noqa: E402
@@ -129,15 +156,74 @@ def watch_stdin(status):
         reactor.addReader(StdinWatch(status))
 
 
+@implementer(IHandshakeListener)
+class ClientCertBroker(pb.Broker):
+    """The server's Broker with --client-ca: says `client certificate <CN>` once
+    the TLS handshake is done (TLSMemoryBIOProtocol calls handshakeCompleted()
+    on a wrapped protocol that provides IHandshakeListener, before it hands
+    it any data).  OpenSSL has verified the certificate by then."""
+
+    def handshakeCompleted(self):
+        from cryptography.x509.oid import NameOID
+
+        cert = self.transport.getPeerCertificate()
+        if cert is not None:
+            names = cert.to_cryptography().subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            say(f"client certificate {names[0].value if names else ''}")
+
+
+PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def tls_options(cert_path, key_path, ca_path):
+    """ssl.CertificateOptions for the server: CERT_PATH's first certificate with
+    KEY_PATH's key, the rest of CERT_PATH as the chain; with CA_PATH, a client
+    certificate verified against all of its certificates is required."""
+    from OpenSSL import crypto
+    from twisted.internet import ssl
+
+    with open(cert_path, "rb") as f:
+        chain = PEM_BLOCK.findall(f.read())
+    with open(key_path, "rb") as f:
+        key = f.read()
+    if not chain:
+        raise ValueError(f"no certificate in {cert_path}")
+    leaf = ssl.PrivateCertificate.loadPEM(chain[0] + b"\n" + key)
+    options = dict(
+        privateKey=leaf.privateKey.original,
+        certificate=leaf.original,
+        extraCertChain=[crypto.load_certificate(crypto.FILETYPE_PEM, c) for c in chain[1:]],
+    )
+    if ca_path is not None:
+        with open(ca_path, "rb") as f:
+            roots = [ssl.Certificate.loadPEM(c) for c in PEM_BLOCK.findall(f.read())]
+        if not roots:
+            raise ValueError(f"no certificate in {ca_path}")
+        # What PrivateCertificate.options(*roots) does: a trustRoot makes
+        # OpenSSL require (VERIFY_FAIL_IF_NO_PEER_CERT) and verify the peer's.
+        options["trustRoot"] = ssl.trustRootFromCertificates(roots)
+    return ssl.CertificateOptions(**options)
+
+
 def parse(argv):
-    """(port, tls) from `[PORT] [--tls CERT KEY]`; tls is None or (cert, key)."""
+    """(port, tls) from `[PORT] [--tls CERT KEY [--client-ca CA]]`; tls is
+    None or (cert, key, ca), ca None without --client-ca."""
     args = list(argv[1:])
     tls = None
+    if "--client-ca" in args and "--tls" not in args:
+        sys.exit(f"{PROGRAM}: --client-ca needs --tls CERT.pem KEY.pem before it")
     if "--tls" in args:
         i = args.index("--tls")
-        if len(args) != i + 3:
-            sys.exit(f"{PROGRAM}: --tls takes two arguments, CERT.pem KEY.pem, and comes last")
-        tls = (args[i + 1], args[i + 2])
+        rest = args[i + 1 :]
+        if len(rest) == 2 and "--client-ca" not in rest:
+            tls = (rest[0], rest[1], None)
+        elif len(rest) == 4 and rest[2] == "--client-ca":
+            tls = (rest[0], rest[1], rest[3])
+        else:
+            sys.exit(
+                f"{PROGRAM}: --tls takes two arguments, CERT.pem KEY.pem, optionally followed by "
+                "--client-ca CA.pem, and comes last"
+            )
         del args[i:]
     port, _ = peers.parse_args(PROGRAM, [PROGRAM] + args)
     return port, tls
@@ -145,12 +231,13 @@ def parse(argv):
 
 def main(argv):
     port, tls = parse(argv)
+    options = None
     if tls is not None:
-        sys.stderr.write(
-            f"{PROGRAM}: --tls is not implemented yet (TLS is a later step; "
-            "Twisted's TLS needs pyOpenSSL, the twisted[tls] extra)\n"
-        )
-        return 2
+        try:
+            options = tls_options(*tls)
+        except Exception as e:
+            sys.stderr.write(f"{PROGRAM}: cannot load the TLS certificates: {type(e).__name__}: {e}\n")
+            return 1
     status = {"code": 1}
 
     def give_up():
@@ -161,7 +248,12 @@ def main(argv):
     log.startLogging(sys.stderr, setStdout=False)
     checker = checkers.InMemoryUsernamePasswordDatabaseDontUse(alice=b"wonderland")
     factory = pb.PBServerFactory(portal.Portal(Realm(), [checker]))
-    listening = reactor.listenTCP(port, factory, interface="127.0.0.1")
+    if options is None:
+        listening = reactor.listenTCP(port, factory, interface="127.0.0.1")
+    else:
+        if tls[2] is not None:
+            factory.protocol = ClientCertBroker
+        listening = reactor.listenSSL(port, factory, options, interface="127.0.0.1")
     say(f"listening on 127.0.0.1:{listening.getHost().port}")
     watch_stdin(status)
     timer = reactor.callLater(LIFETIME, give_up)

@@ -4,6 +4,8 @@
 
 mod cache;
 mod reference;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
 
 use std::fmt;
 use std::future::Future;
@@ -366,26 +368,84 @@ pub fn serve_with<F>(listener: TcpListener, options: BrokerOptions, root_for: F)
 where
     F: Fn(&Broker) -> Option<Arc<dyn spread_flavors::Referenceable>> + Send + Sync + 'static,
 {
+    serve_upgraded(listener, options, root_for, |stream| {
+        Box::pin(std::future::ready(Ok(stream)))
+    })
+}
+
+/// Turns an accepted TCP stream into the stream PB runs over (a TLS
+/// handshake, or nothing).
+pub(crate) type Upgrade<S> = Arc<
+    dyn Fn(TcpStream) -> Pin<Box<dyn Future<Output = std::io::Result<S>> + Send>> + Send + Sync,
+>;
+
+/// The accept loop: each connection is upgraded and driven in its own
+/// task, so a slow handshake never holds up the next accept.
+pub(crate) fn serve_upgraded<F, S>(
+    listener: TcpListener,
+    options: BrokerOptions,
+    root_for: F,
+    upgrade: impl Fn(TcpStream) -> Pin<Box<dyn Future<Output = std::io::Result<S>> + Send>>
+    + Send
+    + Sync
+    + 'static,
+) -> Server
+where
+    F: Fn(&Broker) -> Option<Arc<dyn spread_flavors::Referenceable>> + Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let upgrade: Upgrade<S> = Arc::new(upgrade);
+    let root_for = Arc::new(root_for);
     let (stop, mut stopped) = watch::channel(false);
+    // The connections, for shutdown; a connection that finishes its
+    // handshake after shutdown began is closed at once.
+    let brokers: Arc<Mutex<Option<Vec<Broker>>>> = Arc::new(Mutex::new(Some(Vec::new())));
+    let live = brokers.clone();
     let task = tokio::spawn(async move {
-        let mut brokers: Vec<Broker> = Vec::new();
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
                         tracing::debug!(%peer, "accepted a PB connection");
-                        let (broker, driver) =
-                            Broker::new_with(stream, Role::Server, options.clone(), &root_for);
-                        brokers.retain(|b| !b.is_closed());
-                        brokers.push(broker);
-                        tokio::spawn(log_end(driver));
+                        let (upgrade, root_for, options, live) =
+                            (upgrade.clone(), root_for.clone(), options.clone(), live.clone());
+                        tokio::spawn(async move {
+                            let stream = match upgrade(stream).await {
+                                Ok(stream) => stream,
+                                Err(e) => {
+                                    tracing::info!(%peer, %e, "a connection failed its handshake");
+                                    return;
+                                }
+                            };
+                            let (broker, driver) =
+                                Broker::new_with(stream, Role::Server, options, &*root_for);
+                            match live.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                                Some(brokers) => {
+                                    brokers.retain(|b| !b.is_closed());
+                                    brokers.push(broker);
+                                }
+                                None => broker.close(),
+                            }
+                            log_end(driver).await;
+                        });
                     }
-                    Err(e) => tracing::warn!(%e, "accept failed"),
+                    Err(e) => {
+                        // Out of file descriptors, say: wait a little rather
+                        // than spin on the same error.
+                        tracing::warn!(%e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
                 },
-                _ = stopped.wait_for(|s| *s) => break,
+                // The watch's guard must not live in this task's state.
+                () = async { let _ = stopped.wait_for(|s| *s).await; } => break,
             }
         }
+        let brokers = brokers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default();
         for broker in &brokers {
             broker.close();
         }

@@ -65,7 +65,7 @@
 //!
 //! # Feature flags
 //!
-//! - `tls`: PB over TLS with rustls ([`tls`](crate::tls) when enabled).
+//! - `tls`: PB over TLS with rustls, in the `tls` module.
 
 pub mod cred;
 mod driver;

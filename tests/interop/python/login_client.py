@@ -78,9 +78,11 @@ if twisted.__version__ != EXPECTED_TWISTED:
 from twisted.cred.credentials import UsernamePassword  # noqa: E402
 from twisted.cred.error import UnauthorizedLogin  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
+from twisted.internet.interfaces import IHandshakeListener  # noqa: E402
 from twisted.python import failure  # noqa: E402
 from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
+from zope.interface import implementer  # noqa: E402
 
 
 def say(line):
@@ -137,7 +139,7 @@ def tls_error(f):
     """The `TLS error: ` reason of a Failure (a PBConnectionLost unwrapped to
     the Failure it carries), or None if it is not a TLS one."""
     from OpenSSL import SSL
-    from service_identity import VerificationError
+    from service_identity import CertificateError, VerificationError
 
     while f.check(pb.PBConnectionLost) and f.value.args and isinstance(f.value.args[0], failure.Failure):
         f = f.value.args[0]
@@ -146,7 +148,7 @@ def tls_error(f):
         if reasons and all(isinstance(r, str) for r in reasons):
             return "; ".join(reasons)
         return f"{qual(f.type)}: {f.value}"
-    if f.check(VerificationError):
+    if f.check(VerificationError, CertificateError):
         return f"{qual(f.type)}: {f.value}"
     return None
 
@@ -158,7 +160,22 @@ def tls_error(f):
 connection = {"lost": None}
 
 
+@implementer(IHandshakeListener)
 class Broker(pb.Broker):
+    def handshakeCompleted(self):
+        """Checks the server's certificate against TLS_HOST again, as Twisted
+        meant to: its verify callback logs an exception that service_identity
+        raises while reading the certificate's SANs (a CertificateError, e.g.
+        for a DNS SAN "127.0.0.1") and then accepts the certificate."""
+        from service_identity import CertificateError, VerificationError
+        from service_identity.cryptography import verify_certificate_ip_address
+
+        cert = self.transport.getPeerCertificate()
+        try:
+            verify_certificate_ip_address(cert.to_cryptography(), TLS_HOST)
+        except (CertificateError, VerificationError):
+            self.transport.failVerification(failure.Failure())
+
     def connectionLost(self, reason):
         connection["lost"] = reason
         super().connectionLost(reason)

@@ -43,8 +43,9 @@ certificate that verifies against the certificate(s) in CA.pem (a trust
 root: Twisted's PrivateCertificate.options(ca) sets trustRoot, so OpenSSL
 asks for a certificate with VERIFY_PEER | VERIFY_FAIL_IF_NO_PEER_CERT; no
 name in it is checked).  A client without one, or with one that does not
-verify, fails the handshake: no line on stdout, the reason in Twisted's log
-on stderr.  Once a handshake with a verified client certificate is done,
+verify, fails the handshake: no line on stdout, and on stderr
+`login_server.py: TLS handshake failed: <type>: <message>` (as for any TLS
+connection lost before its handshake was done).  Once a handshake with a verified client certificate is done,
 before anything of PB is read from that connection, the server prints
 
     client certificate <CN>   the first commonName of the certificate's subject
@@ -80,6 +81,7 @@ from twisted.internet import reactor  # noqa: E402
 from twisted.internet.interfaces import IHandshakeListener, IReadDescriptor  # noqa: E402
 from twisted.internet.main import CONNECTION_DONE  # noqa: E402
 from twisted.python import log  # noqa: E402
+from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
 from zope.interface import implementer  # noqa: E402
 
@@ -157,15 +159,32 @@ def watch_stdin(status):
 
 
 @implementer(IHandshakeListener)
-class ClientCertBroker(pb.Broker):
-    """The server's Broker with --client-ca: says `client certificate <CN>` once
-    the TLS handshake is done (TLSMemoryBIOProtocol calls handshakeCompleted()
-    on a wrapped protocol that provides IHandshakeListener, before it hands
-    it any data).  OpenSSL has verified the certificate by then."""
+class TLSBroker(pb.Broker):
+    """The server's Broker over TLS.  TLSMemoryBIOProtocol calls
+    handshakeCompleted() on a wrapped protocol that provides
+    IHandshakeListener once the handshake is done, before it hands it any
+    data; a connection lost before that failed its handshake (Twisted does
+    not log that), which goes to stderr."""
+
+    handshake_done = False
+
+    def handshakeCompleted(self):
+        self.handshake_done = True
+
+    def connectionLost(self, reason):
+        if not self.handshake_done:
+            sys.stderr.write(f"{PROGRAM}: TLS handshake failed: {qual(reason.type)}: {reason.value}\n")
+        super().connectionLost(reason)
+
+
+class ClientCertBroker(TLSBroker):
+    """TLSBroker with --client-ca: says `client certificate <CN>` once the
+    handshake is done; OpenSSL has verified the certificate by then."""
 
     def handshakeCompleted(self):
         from cryptography.x509.oid import NameOID
 
+        super().handshakeCompleted()
         cert = self.transport.getPeerCertificate()
         if cert is not None:
             names = cert.to_cryptography().subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -251,8 +270,7 @@ def main(argv):
     if options is None:
         listening = reactor.listenTCP(port, factory, interface="127.0.0.1")
     else:
-        if tls[2] is not None:
-            factory.protocol = ClientCertBroker
+        factory.protocol = TLSBroker if tls[2] is None else ClientCertBroker
         listening = reactor.listenSSL(port, factory, options, interface="127.0.0.1")
     say(f"listening on 127.0.0.1:{listening.getHost().port}")
     watch_stdin(status)

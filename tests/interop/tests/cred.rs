@@ -123,7 +123,8 @@ const LOGGED_IN: &str =
 #[test]
 fn login_examples_interoperate_with_twisted() {
     let Some(python) = twisted() else { return };
-    let pairs: [(&str, Command, fn(&Path) -> Command); 2] = [
+    type Client = fn(&Path) -> Command;
+    let pairs: [(&str, Command, Client); 2] = [
         (
             "Rust client, Twisted server",
             python_script(&python, "login_server.py"),

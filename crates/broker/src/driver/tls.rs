@@ -15,6 +15,7 @@
 //! let tls = ClientTls::from_pem_file("ca.pem")?;
 //! let broker = connect_tls(("127.0.0.1", 8800), "localhost", &tls, BrokerOptions::default()).await?;
 //! let root = broker.root_object().await?;
+//! root.call_remote("echo", vec![spread_jelly::Value::from("over tls")]).await?;
 //! # Ok(()) }
 //! ```
 

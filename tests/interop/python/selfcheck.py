@@ -22,7 +22,7 @@ certificates made for the run by make_certs() in a temporary directory: a
 CA, a server certificate for the SANs DNS:localhost and IP:127.0.0.1 and a
 client certificate both signed by it, and an unrelated CA with a client
 certificate of its own.  Checked: the login with the CA as trust root; with
-the unrelated CA the client prints `TLS error: certificate verify failed`
+the unrelated CA the client says `TLS error: certificate verify failed`
 and exits 2; a server with --client-ca accepts the client certificate
 (`client certificate interop-client` before `login alice`) and refuses a
 client without one or with the unrelated CA's (exit 2, a `TLS error:`
@@ -444,13 +444,16 @@ def make_certs(directory):
     return paths
 
 
-def tls_error_line(c, what, code, out, err, reason=None):
-    """Checks a client that failed its TLS handshake: exit 2, one `TLS error:` line
-    (with `TLS error: <reason>` exactly, given a reason)."""
+def tls_error_line(c, what, code, out, err, reason):
+    """Checks a client that failed its TLS handshake: exit 2, one line on stdout,
+    `TLS error: ` and text that contains `reason` (OpenSSL's reason strings
+    depend on its version: with the OpenSSL 3 of the cryptography wheels they
+    are `certificate verify failed`, `tlsv13 alert certificate required`,
+    `tlsv1 alert unknown ca`)."""
     c.check(code == 2, f"{what}: exit status {code}; stderr {err!r}")
     lines = out.splitlines()
-    ok = len(lines) == 1 and lines[0].startswith("TLS error: ") and (reason is None or lines[0] == f"TLS error: {reason}")
-    c.check(ok, f"{what}: output {out!r}, expected one `TLS error: {reason or '...'}` line")
+    ok = len(lines) == 1 and lines[0].startswith("TLS error: ") and reason in lines[0]
+    c.check(ok, f"{what}: output {out!r}, expected one `TLS error: ...{reason}...` line")
 
 
 def tls_checks(c, certs):
@@ -486,17 +489,16 @@ def tls_checks(c, certs):
         c.check(lines == want, f"login_server.py --client-ca: lines {lines}")
         # TLS 1.3: the server's verdict on the client's certificate comes as an alert after the client's handshake.
         code, out, err = run_client("login_client.py", server.port, "alice", "wonderland", "--tls", ca)
-        tls_error_line(c, "login_client.py without --client-cert", code, out, err, "tlsv13 alert certificate required")
+        tls_error_line(c, "login_client.py without --client-cert", code, out, err, "alert certificate required")
         code, out, err = run_client(
             "login_client.py", server.port, "alice", "wonderland", "--tls", ca, "--client-cert", certs["stranger"], certs["stranger-key"]
         )
-        tls_error_line(c, "login_client.py --client-cert stranger.pem", code, out, err, "tlsv13 alert unknown ca")
+        tls_error_line(c, "login_client.py --client-cert stranger.pem", code, out, err, "alert unknown ca")
 
     def wrong_name(reason):
         def body(server, c):
             code, out, err = run_client("login_client.py", server.port, "alice", "wonderland", "--tls", ca)
-            tls_error_line(c, f"login_client.py --tls, {reason}", code, out, err)
-            c.check(reason in out, f"login_client.py --tls: {out!r} does not say {reason!r}")
+            tls_error_line(c, f"login_client.py --tls, {reason}", code, out, err, reason)
 
         return body
 

@@ -61,3 +61,61 @@ async fn the_readme_example_runs() -> Result<(), Box<dyn std::error::Error>> {
     server.shutdown().await;
     Ok(())
 }
+
+/// The README's login example ("Logging in"), on a free port.
+mod login {
+    use std::sync::Arc;
+
+    use spread::cred::{Avatar, InMemoryChecker, Login, Portal, Realm};
+    use spread::{
+        BoxFuture, BrokerOptions, Perspective, RemoteError, Value, connect, remote, serve_with,
+    };
+
+    struct User {
+        name: String,
+    }
+
+    #[remote(perspective)]
+    impl User {
+        async fn whoami(&self) -> String {
+            self.name.clone()
+        }
+    }
+
+    struct Users;
+
+    impl Realm for Users {
+        fn request_avatar(&self, login: Login) -> BoxFuture<Result<Avatar, RemoteError>> {
+            let name = login.avatar_id.unwrap_or_else(|| "anonymous".into());
+            let user = Arc::new(User { name: name.clone() });
+            Box::pin(async move { Ok(Avatar::new(Perspective::new(name, user))) })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_readme_login_example_runs() -> Result<(), Box<dyn std::error::Error>> {
+        let portal = Arc::new(
+            Portal::new(Users)
+                .with_checker(InMemoryChecker::new().with_user("alice", "wonderland")),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let server = serve_with(listener, BrokerOptions::default(), move |b| {
+            Some(portal.root_for(b))
+        });
+
+        let broker = connect(addr, BrokerOptions::default()).await?;
+        let alice = broker.login("alice", "wonderland", None).await?;
+        assert_eq!(
+            alice.call_remote("whoami", vec![]).await?,
+            Value::from("alice")
+        );
+        // And what the README does not show: a wrong password is refused.
+        assert!(matches!(
+            broker.login("alice", "rabbit", None).await,
+            Err(spread::cred::LoginError::Unauthorized(_))
+        ));
+        server.shutdown().await;
+        Ok(())
+    }
+}

@@ -16,6 +16,9 @@ mod hostile;
 // Copyables and caches between two Rust brokers.
 mod flavors;
 
+// Cred login: portals, checkers, realms, refusals, logout.
+mod cred;
+
 // PB over TLS, with certificates made on the fly.
 #[cfg(feature = "tls")]
 mod tls;

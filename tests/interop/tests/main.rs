@@ -20,3 +20,6 @@ mod derived;
 
 // Cred login, perspectives, viewables and per-perspective caches, both ways.
 mod cred;
+
+// The login examples over TLS, against Twisted's own TLS.
+mod tls;

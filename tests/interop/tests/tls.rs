@@ -1,0 +1,223 @@
+//! The login examples over TLS against Twisted's own TLS, both ways, with
+//! certificates made on the fly: verified, refused when they do not verify,
+//! and client certificates required by the Rust server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use spread::BrokerOptions;
+use spread::tls::{ServerTls, serve_tls_with};
+use spread_interop::peer::{python, workspace_root};
+
+/// PEM files in a directory of their own, removed at the end.
+struct Certs {
+    dir: PathBuf,
+}
+
+impl Certs {
+    /// A CA; a server certificate for `localhost` and `127.0.0.1` and a
+    /// client certificate, both signed by it; and a CA nobody trusts.
+    fn new() -> Certs {
+        let dir = std::env::temp_dir().join(format!(
+            "spread-tls-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "spread interop CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::from_params(&ca, &ca_key);
+        let write = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
+        write("ca.pem", ca_cert.pem());
+        for (name, sans) in [
+            (
+                "server",
+                vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
+            ),
+            ("client", vec!["client.example".to_owned()]),
+        ] {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(sans).unwrap();
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            write(&format!("{name}.pem"), cert.pem());
+            write(&format!("{name}-key.pem"), key.serialize_pem());
+        }
+        let other_key = KeyPair::generate().unwrap();
+        let mut other = CertificateParams::new(Vec::<String>::new()).unwrap();
+        other.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        write("other-ca.pem", other.self_signed(&other_key).unwrap().pem());
+        Certs { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for Certs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts a server that prints `listening on 127.0.0.1:PORT`; its port.
+fn start(mut command: Command) -> (KillOnDrop, u16) {
+    use std::io::{BufRead, BufReader};
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .unwrap_or_else(|| panic!("the server said {line:?}"))
+        .parse()
+        .unwrap();
+    (KillOnDrop(child), port)
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a client to the end: its exit code and stdout.
+fn run(mut command: Command) -> (i32, String) {
+    let out = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn script(python: &Path, name: &str) -> Command {
+    let mut command = Command::new(python);
+    command.arg(workspace_root().join("tests/interop/python").join(name));
+    command
+}
+
+fn example(name: &str) -> Command {
+    Command::new(workspace_root().join("target/debug/examples").join(name))
+}
+
+const LOGGED_IN: &str =
+    "logged in as alice\nwhoami -> 'alice'\necho -> 'hello'\ncallMeBack -> 'hello, there'\n";
+
+#[test]
+fn login_examples_over_tls_interoperate_with_twisted() {
+    let Some(python) = python().unwrap() else {
+        eprintln!("SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it");
+        return;
+    };
+    let certs = Certs::new();
+    let (cert, key) = (certs.path("server.pem"), certs.path("server-key.pem"));
+    let servers: [(&str, Command); 2] = [
+        ("Twisted server", {
+            let mut c = script(&python, "login_server.py");
+            c.args(["0", "--tls", &cert, &key]);
+            c
+        }),
+        ("Rust server", {
+            let mut c = example("login_server");
+            c.args(["0", "--tls", &cert, &key]);
+            c
+        }),
+    ];
+    for (what, server) in servers {
+        let (_server, port) = start(server);
+        let port = port.to_string();
+        let clients: [(&str, Command); 2] = [
+            ("Rust client", example("login_client")),
+            ("Twisted client", script(&python, "login_client.py")),
+        ];
+        for (who, mut client) in clients {
+            client.args([&port, "alice", "wonderland", "--tls", &certs.path("ca.pem")]);
+            assert_eq!(run(client), (0, LOGGED_IN.to_owned()), "{who} to {what}");
+        }
+        // A server certificate the client cannot verify: refused, not hung.
+        for mut client in [example("login_client"), script(&python, "login_client.py")] {
+            client.args([
+                &port,
+                "alice",
+                "wonderland",
+                "--tls",
+                &certs.path("other-ca.pem"),
+            ]);
+            let (code, out) = run(client);
+            assert_eq!(code, 2, "{what}: an unverified server was accepted: {out}");
+        }
+    }
+}
+
+/// A Rust portal that requires client certificates: Twisted's client gets
+/// in with one and is refused without.
+#[test]
+fn the_rust_server_requires_twisteds_client_certificate() {
+    let Some(python) = python().unwrap() else {
+        eprintln!("SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it");
+        return;
+    };
+    let certs = Certs::new();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (server, port) = runtime.block_on(async {
+        let tls = ServerTls::from_pem_files(certs.path("server.pem"), certs.path("server-key.pem"))
+            .unwrap()
+            .require_client_certificates_pem(certs.path("ca.pem"))
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let portal = spread_interop::cred::portal(log);
+        let server = serve_tls_with(listener, tls, BrokerOptions::default(), move |b| {
+            Some(portal.root_for(b))
+        });
+        (server, port)
+    });
+    let client = |with_certificate: bool| {
+        let mut c = script(&python, "login_client.py");
+        c.args([
+            &port.to_string(),
+            "alice",
+            "wonderland",
+            "--tls",
+            &certs.path("ca.pem"),
+        ]);
+        if with_certificate {
+            c.args([
+                "--client-cert",
+                &certs.path("client.pem"),
+                &certs.path("client-key.pem"),
+            ]);
+        }
+        run(c)
+    };
+    let (code, out) = client(true);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("logged in as alice"), "{out}");
+    let (code, out) = client(false);
+    assert_eq!(code, 2, "a client without a certificate got in: {out}");
+    runtime.block_on(server.shutdown());
+}

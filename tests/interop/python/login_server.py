@@ -39,14 +39,19 @@ are accepted (Twisted's defaults).  The lines on stdout are the same, the
 first still `listening on 127.0.0.1:<real port>`.
 
 --client-ca CA.pem (after --tls CERT KEY) makes the server require a client
-certificate that verifies against the certificate(s) in CA.pem (a trust
-root: Twisted's PrivateCertificate.options(ca) sets trustRoot, so OpenSSL
-asks for a certificate with VERIFY_PEER | VERIFY_FAIL_IF_NO_PEER_CERT; no
-name in it is checked).  A client without one, or with one that does not
-verify, fails the handshake: no line on stdout, and on stderr
-`login_server.py: TLS handshake failed: <type>: <message>` (as for any TLS
-connection lost before its handshake was done).  Once a handshake with a verified client certificate is done,
-before anything of PB is read from that connection, the server prints
+certificate that verifies against the certificate(s) in CA.pem, as
+Twisted's PrivateCertificate.options(ca) does: a trustRoot, so OpenSSL asks
+for one with VERIFY_PEER | VERIFY_FAIL_IF_NO_PEER_CERT; no name in it is
+checked.  A client without one, or with one that does not verify, fails the
+handshake: no line on stdout, and on stderr
+
+    login_server.py: TLS handshake failed: <type>: <message>
+
+(e.g. `OpenSSL.SSL.Error: [('SSL routines', '', 'peer did not return a
+certificate')]`), as for any TLS connection lost before its handshake was
+done, whatever the mode: Twisted itself does not log those.  Once a
+handshake with a verified client certificate is done, before anything of PB
+is read from that connection, the server prints
 
     client certificate <CN>   the first commonName of the certificate's subject
 

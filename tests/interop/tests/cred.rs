@@ -337,12 +337,15 @@ async fn scenarios(port: u16) {
 fn twisted_cred_client_against_rust_server() {
     let Some(python) = twisted() else { return };
     let log: spread_interop::cred::Log = Arc::new(Mutex::new(Vec::new()));
+    let brokers = Arc::new(Mutex::new(Vec::new()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (server, port) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let portal = spread_interop::cred::portal(log.clone());
+        let brokers = brokers.clone();
         let server = serve_with(listener, BrokerOptions::default(), move |broker| {
+            brokers.lock().unwrap().push(broker.clone());
             Some(portal.root_for(broker))
         });
         (server, port)
@@ -353,8 +356,15 @@ fn twisted_cred_client_against_rust_server() {
         c
     });
     assert!(code == 0 && out.contains(" passed, 0 failed"), "{out}");
-    // Every connection closed: the log is final once the server has stopped.
+    // Every connection closed: the log is final once the server has stopped,
+    // and every connection's tables are empty.
     runtime.block_on(server.shutdown());
+    let brokers = brokers.lock().unwrap().clone();
+    assert_eq!(brokers.len(), 3, "alice, bob, and the refused and anonymous logins");
+    for broker in brokers {
+        assert!(broker.is_closed());
+        assert_eq!(broker.stats(), Default::default(), "{broker:?}");
+    }
     let log = log.lock().unwrap().clone();
     for who in ["alice", "bob", "anonymous"] {
         let login = log.iter().position(|l| *l == format!("login {who}"));

@@ -1029,6 +1029,8 @@ impl<R> Core<R> {
         }
         self.remote_caches.clear();
         self.serializing.clear();
+        // Handles that outlive the connection name nothing any more.
+        self.remote_references = 0;
         self.out.clear();
     }
 }

@@ -29,29 +29,44 @@ result within 30 seconds exits 2, with the reason on stderr.
 ssl.optionsForClientTLS("127.0.0.1", trustRoot=<the certificate(s) in
 CA.pem>).  The server's certificate must chain to one of them, and its
 subjectAltName must hold the IP address 127.0.0.1: Twisted sees that the
-host name is an IP address and checks it as a service_identity IPAddress_ID,
-against iPAddress SANs only (a DNS SAN `localhost`, a DNS SAN "127.0.0.1" or
-a commonName are not enough), and sends no SNI.  The Rust test
-certificates carry the SANs DNS:localhost and IP:127.0.0.1.
---client-cert CERT.pem KEY.pem (after --tls CA.pem) presents that client
-certificate (CERT.pem's first certificate, the rest of the file sent as its
-chain) with KEY.pem's private key; without it, none is sent.
+host name is an IP address, checks it as a service_identity IPAddress_ID,
+which matches iPAddress SANs only (a DNS SAN `localhost`, or a commonName,
+is not enough), and sends no SNI.  The Rust test certificates carry the
+SANs DNS:localhost and IP:127.0.0.1.  A DNS SAN "127.0.0.1" (an IP address
+written as a DNS name) makes service_identity raise CertificateError while
+reading the SANs; Twisted 26.10's verify callback logs that (a traceback
+on stderr, "while verifying certificate") and then accepts the
+certificate, so once the handshake is done this client checks the
+certificate again with service_identity's verify_certificate_ip_address
+and fails the connection on such an error (`TLS error:
+service_identity.exceptions.CertificateError: Invalid DNS pattern
+b'127.0.0.1'.`).  --client-cert CERT.pem KEY.pem (after --tls CA.pem)
+presents that client certificate (CERT.pem's first certificate, the rest
+of the file sent as its chain) with KEY.pem's private key; without it,
+none is sent.
 
 A TLS failure (a server certificate that does not chain to CA.pem or does
-not name 127.0.0.1, a server that refuses the client's certificate or its
-lack of one) prints one line on stdout
+not hold 127.0.0.1, a server that refuses the client's certificate or its
+lack of one, a server that does not speak TLS) prints one line on stdout
 
     TLS error: <reason>
 
-and exits 2.  <reason> is the OpenSSL error's reason strings joined with
-"; " (e.g. `certificate verify failed`, `tlsv13 alert certificate
-required`) when the handshake failed in OpenSSL, else `<type>: <message>`
-of the failure (e.g. the service_identity.exceptions.VerificationError of a
-certificate that names another host).  A TLS 1.3 server checks the
-client's certificate after the client's side of the handshake is done, so
-then the error arrives as the reason of the lost connection (a
-PBConnectionLost), which is unwrapped to find it.  Certificates that cannot
-be loaded exit 1 with a message on stderr.  Self-test:
+and exits 2.  <reason> is, for an OpenSSL error, its reason strings joined
+with "; " (with the OpenSSL 3 of the cryptography wheels: `certificate
+verify failed` for a server certificate that does not chain to CA.pem,
+`tlsv13 alert certificate required` from a server that wants a client
+certificate, `tlsv1 alert unknown ca` from one that does not trust it,
+`wrong version number` from a plain TCP server), else `<type>: <message>`
+(e.g. `service_identity.exceptions.VerificationError:
+VerificationError(errors=[IPAddressMismatch(...)])` for a certificate
+without the IP SAN).  The reason is looked for in the failure of the login
+(unwrapping a PBConnectionLost to the Failure it carries) and then in the
+reason the Broker's connectionLost was given: PBClientFactory fails a
+login with the TCP transport's reason (ConnectionDone, ConnectionAborted)
+when the handshake fails before PB's Banana negotiation is done.  A TLS
+1.3 server checks the client's certificate after the client's side of the
+handshake is done, so its alert arrives as the connection's reason too.
+Certificates that cannot be loaded exit 1 with a message on stderr.  Self-test:
 
     target/interop-venv/bin/python tests/interop/python/login_server.py 0
     target/interop-venv/bin/python tests/interop/python/login_client.py <port>

@@ -8,6 +8,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value as Json, json};
@@ -134,6 +136,65 @@ impl Peer {
 impl Drop for Peer {
     fn drop(&mut self) {
         // Closing stdin ends the peer's loop; kill is the backstop.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A child process, killed if the test ends early, whose output lines
+/// arrive on a channel (read on a thread, so every wait can be bounded, and
+/// so the child never writes into a pipe nobody reads). Its stdin stays
+/// open until it is dropped: the Python servers stop when it closes.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Process {
+    /// Starts `command`, its stdin a pipe kept open and its stdout read.
+    pub fn spawn(mut command: Command) -> Process {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout: ChildStdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Process { child, lines }
+    }
+
+    /// Waits, a bounded time, for a line starting with `prefix`; returns it
+    /// and every line before it.
+    pub fn wait_for(&self, prefix: &str) -> (String, Vec<String>) {
+        let mut before = Vec::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) if line.starts_with(prefix) => return (line, before),
+                Ok(line) => before.push(line),
+                Err(_) => panic!("no line starting {prefix:?}; got {before:?}"),
+            }
+        }
+    }
+
+    /// The port of a server that said `listening on 127.0.0.1:PORT`.
+    pub fn port(&self) -> u16 {
+        let (line, _) = self.wait_for("listening on 127.0.0.1:");
+        line.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

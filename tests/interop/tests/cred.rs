@@ -3,10 +3,9 @@
 //! back, errors, a viewable, a Cacheable each perspective sees its own way,
 //! refused and anonymous logins, logout when the connection goes).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use spread::{
     BrokerOptions, CallError, Dict, FromValue, RemoteCacheRef, RemoteReference, SecurityOptions,
     Value, allow_remote_cache, connect, remote, serve_with,
 };
-use spread_interop::peer::{python, workspace_root};
+use spread_interop::peer::{Process, python, workspace_root};
 use tokio::sync::watch;
 
 /// The venv's Python, or `None` (said aloud) where Twisted is not installed
@@ -28,61 +27,6 @@ fn twisted() -> Option<PathBuf> {
         );
     }
     python
-}
-
-/// A child process, killed if the test ends early, whose output lines
-/// arrive on a channel (read on a thread, so every wait can be bounded).
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Process {
-    fn spawn(mut command: Command) -> Process {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout: ChildStdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Process { child, lines }
-    }
-
-    /// Waits, a bounded time, for a line starting with `prefix`; returns it
-    /// and every line before it.
-    fn wait_for(&self, prefix: &str) -> (String, Vec<String>) {
-        let mut before = Vec::new();
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(20)) {
-                Ok(line) if line.starts_with(prefix) => return (line, before),
-                Ok(line) => before.push(line),
-                Err(_) => panic!("no line starting {prefix:?}; got {before:?}"),
-            }
-        }
-    }
-
-    /// The port of a server that said `listening on 127.0.0.1:PORT`.
-    fn port(&self) -> u16 {
-        let (line, _) = self.wait_for("listening on 127.0.0.1:");
-        line.rsplit(':').next().unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn python_script(python: &Path, script: &str) -> Command {
@@ -360,7 +304,11 @@ fn twisted_cred_client_against_rust_server() {
     // and every connection's tables are empty.
     runtime.block_on(server.shutdown());
     let brokers = brokers.lock().unwrap().clone();
-    assert_eq!(brokers.len(), 3, "alice, bob, and the refused and anonymous logins");
+    assert_eq!(
+        brokers.len(),
+        3,
+        "alice, bob, and the refused and anonymous logins"
+    );
     for broker in brokers {
         assert!(broker.is_closed());
         assert_eq!(broker.stats(), Default::default(), "{broker:?}");

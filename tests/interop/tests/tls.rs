@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use spread::BrokerOptions;
 use spread::tls::{ServerTls, serve_tls_with};
-use spread_interop::peer::{python, workspace_root};
+use spread_interop::peer::{Process, python, workspace_root};
 
 /// PEM files in a directory of their own, removed at the end.
 struct Certs {
@@ -70,34 +70,10 @@ impl Drop for Certs {
 }
 
 /// Starts a server that prints `listening on 127.0.0.1:PORT`; its port.
-fn start(mut command: Command) -> (KillOnDrop, u16) {
-    use std::io::{BufRead, BufReader};
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("listening on 127.0.0.1:")
-        .unwrap_or_else(|| panic!("the server said {line:?}"))
-        .parse()
-        .unwrap();
-    (KillOnDrop(child), port)
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn start(command: Command) -> (Process, u16) {
+    let server = Process::spawn(command);
+    let port = server.port();
+    (server, port)
 }
 
 /// Runs a client to the end: its exit code and stdout.
@@ -156,6 +132,13 @@ fn login_examples_over_tls_interoperate_with_twisted() {
         for (who, mut client) in clients {
             client.args([&port, "alice", "wonderland", "--tls", &certs.path("ca.pem")]);
             assert_eq!(run(client), (0, LOGGED_IN.to_owned()), "{who} to {what}");
+        }
+        // Over TLS as without: a wrong password is refused as Twisted refuses it.
+        for mut client in [example("login_client"), script(&python, "login_client.py")] {
+            client.args([&port, "alice", "rabbit", "--tls", &certs.path("ca.pem")]);
+            let (code, out) = run(client);
+            assert_eq!(code, 1, "{what}: {out}");
+            assert!(out.starts_with("UnauthorizedLogin:"), "{what}: {out}");
         }
         // A server certificate the client cannot verify: refused, not hung.
         for mut client in [example("login_client"), script(&python, "login_client.py")] {

@@ -2,8 +2,8 @@
 //! hand, with no runtime, no sockets and no clock (quinn-proto's `Pair`).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
@@ -13,11 +13,12 @@ use spread_broker::proto::{
 };
 use spread_broker::{BrokerOptions, CallError, ProtocolError, Table};
 use spread_flavors::{
-    BoxFuture, Cacheable, Call, LocalCacheable, LocalReferenceable, Observer, Perspective,
-    Referenceable, RemoteCache, RemoteError, allow_remote_cache, cache, reference,
+    BoxFuture, Cacheable, Call, LocalCacheable, LocalReferenceable, Referenceable, RemoteError,
+    cache, reference,
 };
-use spread_jelly::{Dict, Error, Value};
-use spread_security::SecurityOptions;
+use spread_jelly::{Dict, Value};
+
+use crate::support::{Counter, counter_security};
 
 /// A root whose methods answer at once.
 struct Root {
@@ -37,43 +38,6 @@ impl Referenceable for Root {
                 "bigAnswer" => Ok(Value::from("y".repeat(200))),
                 _ => Err(RemoteError::no_such_method(&call.method)),
             }
-        })
-    }
-}
-
-/// A Cacheable that records its observers' comings and goings.
-#[derive(Default)]
-struct Counter {
-    observers: Mutex<Vec<Observer>>,
-    stopped: AtomicUsize,
-}
-
-impl Cacheable for Counter {
-    fn type_to_copy(&self) -> &str {
-        "test.Counter"
-    }
-    fn state_to_cache_and_observe_for(
-        &self,
-        _perspective: Option<&Perspective>,
-        observer: Observer,
-    ) -> Result<Value, Error> {
-        self.observers.lock().unwrap().push(observer);
-        Ok(Value::from(0))
-    }
-    fn stopped_observing(&self, _perspective: Option<&Perspective>, observer: &Observer) {
-        self.stopped.fetch_add(1, Ordering::SeqCst);
-        self.observers.lock().unwrap().retain(|o| o != observer);
-    }
-}
-
-/// The holder's cache: the last value set.
-struct Seen(AtomicUsize);
-
-impl RemoteCache for Seen {
-    fn observe_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            self.0.store(call.arg_as::<usize>(0)?, Ordering::SeqCst);
-            Ok(Value::None)
         })
     }
 }
@@ -406,13 +370,8 @@ fn a_reference_released_before_the_answer_that_returns_it_still_arrives() {
 }
 
 fn holder() -> BrokerOptions {
-    let mut security = SecurityOptions::new();
-    allow_remote_cache(&mut security, "test.Counter", |state: Value| {
-        Ok(Seen(AtomicUsize::new(state.as_i64().unwrap_or(0) as usize)))
-    })
-    .unwrap();
     let (options, _) = options_with_root();
-    options.with_security(security)
+    options.with_security(counter_security())
 }
 
 #[test]

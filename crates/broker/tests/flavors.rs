@@ -1,60 +1,15 @@
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use spread_broker::{BrokerOptions, RemoteCacheRef};
-use spread_flavors::{
-    BoxFuture, Cacheable, Call, Copyable, LocalCacheable, Observer, Perspective, RemoteCache,
-    RemoteCopy, RemoteError, allow_copy, allow_remote_cache, cache, copy,
-};
+use spread_flavors::{Cacheable, Copyable, LocalCacheable, RemoteCopy, allow_copy, cache, copy};
 use spread_jelly::{Error, Value};
 use spread_security::SecurityOptions;
 
-use crate::support::{pair, tables};
-
-/// An owner that counts its observers and their departures.
-#[derive(Default)]
-struct Counter {
-    observers: Mutex<Vec<Observer>>,
-    stopped: AtomicUsize,
-}
-
-impl Cacheable for Counter {
-    fn type_to_copy(&self) -> &str {
-        "test.Counter"
-    }
-    fn state_to_cache_and_observe_for(
-        &self,
-        _perspective: Option<&Perspective>,
-        observer: Observer,
-    ) -> Result<Value, Error> {
-        self.observers.lock().unwrap().push(observer);
-        Ok(Value::from(0))
-    }
-    fn stopped_observing(&self, _perspective: Option<&Perspective>, observer: &Observer) {
-        self.stopped.fetch_add(1, Ordering::SeqCst);
-        self.observers.lock().unwrap().retain(|o| o != observer);
-    }
-}
-
-/// The holder's copy: the last value the owner reported.
-struct Seen(AtomicUsize);
-
-impl RemoteCache for Seen {
-    fn observe_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
-        Box::pin(async move {
-            self.0.store(call.arg_as::<usize>(0)?, Ordering::SeqCst);
-            Ok(Value::None)
-        })
-    }
-}
+use crate::support::{Counter, Seen, counter_security, pair, tables};
 
 fn holder_options() -> BrokerOptions {
-    let mut security = SecurityOptions::new();
-    allow_remote_cache(&mut security, "test.Counter", |state: Value| {
-        Ok(Seen(AtomicUsize::new(state.as_i64().unwrap_or(0) as usize)))
-    })
-    .unwrap();
-    BrokerOptions::default().with_security(security)
+    BrokerOptions::default().with_security(counter_security())
 }
 
 /// A pair whose server keeps a cache of a fresh owner's Counter.

@@ -1,17 +1,21 @@
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use spread_broker::{Broker, BrokerOptions, Role, Stats};
-use spread_flavors::{BoxFuture, Call, FromValue, Referenceable, RemoteError, reference};
+use spread_flavors::{
+    BoxFuture, Cacheable, Call, FromValue, Observer, Perspective, Referenceable, RemoteCache,
+    RemoteError, allow_remote_cache, reference,
+};
 use spread_jelly::Value;
+use spread_security::SecurityOptions;
 
 /// A root with the methods the tests call.
 #[derive(Default)]
 pub(crate) struct TestRoot {
     pub(crate) calls: AtomicUsize,
-    records: std::sync::Mutex<Vec<Value>>,
-    pub(crate) kept: std::sync::Mutex<Vec<Value>>,
+    records: Mutex<Vec<Value>>,
+    pub(crate) kept: Mutex<Vec<Value>>,
 }
 
 impl Referenceable for TestRoot {
@@ -116,4 +120,51 @@ pub(crate) async fn tables(broker: &Broker, condition: impl FnMut(&Stats) -> boo
     tokio::time::timeout(Duration::from_secs(10), broker.wait_for_stats(condition))
         .await
         .expect("the tables never reached the state waited for")
+}
+
+/// A Cacheable that records its observers' comings and goings.
+#[derive(Default)]
+pub(crate) struct Counter {
+    pub(crate) observers: Mutex<Vec<Observer>>,
+    pub(crate) stopped: AtomicUsize,
+}
+
+impl Cacheable for Counter {
+    fn type_to_copy(&self) -> &str {
+        "test.Counter"
+    }
+    fn state_to_cache_and_observe_for(
+        &self,
+        _perspective: Option<&Perspective>,
+        observer: Observer,
+    ) -> Result<Value, spread_jelly::Error> {
+        self.observers.lock().unwrap().push(observer);
+        Ok(Value::from(0))
+    }
+    fn stopped_observing(&self, _perspective: Option<&Perspective>, observer: &Observer) {
+        self.stopped.fetch_add(1, Ordering::SeqCst);
+        self.observers.lock().unwrap().retain(|o| o != observer);
+    }
+}
+
+/// The holder's cache of a [`Counter`]: the last value the owner set.
+pub(crate) struct Seen(pub(crate) AtomicUsize);
+
+impl RemoteCache for Seen {
+    fn observe_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+        Box::pin(async move {
+            self.0.store(call.arg_as::<usize>(0)?, Ordering::SeqCst);
+            Ok(Value::None)
+        })
+    }
+}
+
+/// Security options that hold `test.Counter`s as [`Seen`] caches.
+pub(crate) fn counter_security() -> SecurityOptions {
+    let mut security = SecurityOptions::new();
+    allow_remote_cache(&mut security, "test.Counter", |state: Value| {
+        Ok(Seen(AtomicUsize::new(state.as_i64().unwrap_or(0) as usize)))
+    })
+    .unwrap();
+    security
 }

@@ -1,3 +1,6 @@
+//! Shared fixtures: a test root object, connected pairs of brokers, a
+//! Cacheable and its cache, and a bounded wait on a broker's tables.
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -114,3 +114,25 @@ async fn a_server_that_requires_client_certificates_gets_them() {
     assert!(echo_over(&without, port, "localhost").await.is_err());
     server.shutdown().await;
 }
+
+/// A client that connects and never says a word is dropped once the
+/// handshake timeout passes (on a paused clock: no real waiting).
+#[tokio::test(start_paused = true)]
+async fn a_client_that_never_finishes_its_handshake_is_dropped() {
+    use tokio::io::AsyncReadExt;
+    let ca = Ca::new("spread test CA");
+    let id = ca.issue(&["localhost"]);
+    let (server, port) = server(ServerTls::new(id.chain, id.key).unwrap()).await;
+    let mut silent = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(
+        spread_broker::tls::HANDSHAKE_TIMEOUT * 10,
+        silent.read(&mut buf),
+    )
+    .await
+    .expect("the server kept a silent client");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    server.shutdown().await;
+}

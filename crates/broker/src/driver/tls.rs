@@ -284,9 +284,23 @@ where
     let acceptor = TlsAcceptor::from(tls.config);
     serve_upgraded(listener, options, root_for, move |stream| {
         let accept = acceptor.accept(stream);
-        Box::pin(accept)
+        // A peer that never finishes its handshake must not hold a task
+        // and a socket for ever.
+        Box::pin(async move {
+            tokio::time::timeout(HANDSHAKE_TIMEOUT, accept)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the TLS handshake did not finish in time",
+                    ))
+                })
+        })
     })
 }
+
+/// How long a client has to finish its TLS handshake with [`serve_tls`].
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Settings that turn off what keeps TLS safe. Named for what they are.
 pub mod danger {

@@ -24,7 +24,7 @@ use crate::{BoxFuture, Call, Referenceable, RemoteError};
 /// struct User { name: String }
 ///
 /// impl Referenceable for User {
-///     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+///     fn remote_message(self: Arc<Self>, _call: Call) -> BoxFuture<Result<Value, RemoteError>> {
 ///         Box::pin(async move { Ok(Value::from(self.name.as_str())) })
 ///     }
 /// }

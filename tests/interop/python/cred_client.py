@@ -58,109 +58,21 @@ prints `ok login`, `ok echo`, `ok callMeBack`, `ok fail`, `ok view`,
 
 import sys
 
+import peers  # this directory is sys.path[0] when run as a script
+
 PROGRAM = "cred_client.py"
-EXPECTED_TWISTED = "26.10.0"
 TIME_LIMIT = 30.0
-CALL_LIMIT = 10.0
 
-try:
-    import twisted
-except ImportError:
-    sys.exit(f"{PROGRAM}: Twisted is not importable; run this with target/interop-venv/bin/python")
-if twisted.__version__ != EXPECTED_TWISTED:
-    sys.exit(f"{PROGRAM}: need Twisted {EXPECTED_TWISTED}, found {twisted.__version__}")
+peers.require_twisted(PROGRAM)
 
+from peers import Problem, answer, call, expect, failure_text, failure_type, run_one, settle, show  # noqa: E402
 from twisted.cred.credentials import Anonymous, UsernamePassword  # noqa: E402
 from twisted.cred.error import UnauthorizedLogin  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
-from twisted.python import failure  # noqa: E402
-from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
 
 UNAUTHORIZED = "twisted.cred.error.UnauthorizedLogin"
 NESTED = [1, "two", 3.5, None, True, {"k": [b"v", ("t", -7)], "e": {}}]
-
-
-# ---------------------------------------------------------------------------
-# Output and bookkeeping (as in pb_client.py).
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.current = None
-        self.closed = False  # after giving up, what the shutdown stirs up is not reported
-
-    def ok(self, name):
-        if self.closed:
-            return
-        self.passed += 1
-        say(f"ok {name}")
-
-    def fail(self, name, detail):
-        if self.closed:
-            return
-        self.failed += 1
-        detail = " ".join(str(detail).split())
-        say(f"FAIL {name}: {detail}")
-
-    def summary(self):
-        say(f"{self.passed} passed, {self.failed} failed")
-
-
-class Problem(Exception):
-    """A check's expectation that did not hold."""
-
-
-def expect(cond, detail):
-    if not cond:
-        raise Problem(detail)
-
-
-def failure_type(f):
-    """The exception's qualified name: a CopiedFailure carries it as bytes."""
-    t = f.type
-    if isinstance(t, bytes):
-        return t.decode("utf-8", "replace")
-    if isinstance(t, str):
-        return t
-    return qual(t)
-
-
-def failure_text(f):
-    return f"{failure_type(f)}: {f.value}"
-
-
-def show(x):
-    if isinstance(x, failure.Failure):
-        return f"<failure {failure_text(x)}>"
-    return repr(x)
-
-
-def settle(d, limit=CALL_LIMIT):
-    """A Deferred firing with (True, result) or (False, Failure), within `limit` s."""
-    d.addTimeout(limit, reactor)
-    return d.addCallbacks(lambda r: (True, r), lambda f: (False, f))
-
-
-def call(ref, name, *args, limit=CALL_LIMIT):
-    """callRemote, with a synchronous exception turned into a failed outcome."""
-    return settle(defer.maybeDeferred(ref.callRemote, name, *args), limit)
-
-
-@defer.inlineCallbacks
-def answer(ref, name, *args):
-    """The answer of a call that must succeed (else Problem)."""
-    ok, got = yield call(ref, name, *args)
-    if not ok:
-        raise Problem(f"{name}() failed: {failure_text(got)}")
-    return got
 
 
 # ---------------------------------------------------------------------------
@@ -368,20 +280,6 @@ CHECKS = [
 
 
 @defer.inlineCallbacks
-def run_one(tally, name, fn, *args):
-    tally.current = name
-    try:
-        yield fn(*args)
-    except Problem as e:
-        tally.fail(name, e)
-    except Exception as e:
-        tally.fail(name, f"{qual(type(e))}: {e}")
-    else:
-        tally.ok(name)
-    tally.current = None
-
-
-@defer.inlineCallbacks
 def run(tally, port):
     s = {}
     for name, fn in CHECKS:
@@ -397,29 +295,7 @@ def main(argv):
         port = int(argv[1])
     except ValueError:
         sys.exit(f"{PROGRAM}: the port must be a number, not {argv[1]!r}")
-    tally = Tally()
-
-    def give_up():
-        tally.fail(tally.current or "timeout", f"gave up after {TIME_LIMIT:.0f} s in total")
-        tally.closed = True
-        reactor.stop()
-
-    timer = reactor.callLater(TIME_LIMIT, give_up)
-
-    def crashed(f):
-        tally.fail(tally.current or "internal", failure_text(f))
-
-    def finish(_):
-        if timer.active():
-            timer.cancel()
-            reactor.stop()
-
-    d = run(tally, port)
-    d.addErrback(crashed)
-    d.addBoth(finish)
-    reactor.run()
-    tally.summary()
-    return 0 if tally.failed == 0 and tally.passed > 0 else 1
+    return peers.run_checks(lambda tally: run(tally, port), TIME_LIMIT)
 
 
 if __name__ == "__main__":

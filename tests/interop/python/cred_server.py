@@ -81,12 +81,11 @@ WIRE_BOARD = b"cred_server.Board"
 
 peers.require_twisted(PROGRAM)
 
-from login_server import LIFETIME, say, watch_stdin  # noqa: E402
+from peers import say  # noqa: E402
 from twisted.cred import checkers, portal  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 from twisted.python import log  # noqa: E402
 from twisted.spread import pb  # noqa: E402
-from zope.interface import implementer  # noqa: E402
 
 
 class View(pb.Viewable):
@@ -125,21 +124,8 @@ VIEW = View()
 BOARD = Board()
 
 
-class Account(pb.Avatar):
-    def __init__(self, name, mind):
-        self.name = name
-        self.mind = mind
-
-    def perspective_whoami(self):
-        return self.name
-
-    def perspective_echo(self, x):
-        return x
-
-    def perspective_callMeBack(self, x):
-        if self.mind is None:
-            return None
-        return self.mind.callRemote("hello", x)
+class Account(peers.MindAvatar, pb.Avatar):
+    """Every account's perspective: whoami(), echo(x), callMeBack(x) and the following."""
 
     def perspective_fail(self, msg):
         raise ValueError(msg)
@@ -154,44 +140,15 @@ class Account(pb.Avatar):
         return BOARD.post(note)
 
 
-def avatar_name(avatar_id):
-    if avatar_id == checkers.ANONYMOUS:
-        return "anonymous"
-    if isinstance(avatar_id, bytes):
-        return avatar_id.decode("utf-8")
-    return str(avatar_id)
-
-
-@implementer(portal.IRealm)
-class Realm:
-    def requestAvatar(self, avatarId, mind, *interfaces):
-        if pb.IPerspective not in interfaces:
-            raise NotImplementedError("only pb.IPerspective")
-        name = avatar_name(avatarId)
-        say(f"login {name}")
-        return pb.IPerspective, Account(name, mind), lambda: say(f"logout {name}")
-
-
 def main(argv):
     port, _ = peers.parse_args(PROGRAM, argv)
-    status = {"code": 1}
 
-    def give_up():
-        sys.stderr.write(f"{PROGRAM}: still running after {LIFETIME:.0f} s, exiting\n")
-        status["code"] = 1
-        reactor.stop()
+    def listen():
+        users = checkers.InMemoryUsernamePasswordDatabaseDontUse(alice=b"wonderland", bob=b"rabbit")
+        the_portal = portal.Portal(peers.realm(Account), [users, checkers.AllowAnonymousAccess()])
+        return reactor.listenTCP(port, pb.PBServerFactory(the_portal), interface="127.0.0.1")
 
-    log.startLogging(sys.stderr, setStdout=False)
-    users = checkers.InMemoryUsernamePasswordDatabaseDontUse(alice=b"wonderland", bob=b"rabbit")
-    the_portal = portal.Portal(Realm(), [users, checkers.AllowAnonymousAccess()])
-    listening = reactor.listenTCP(port, pb.PBServerFactory(the_portal), interface="127.0.0.1")
-    say(f"listening on 127.0.0.1:{listening.getHost().port}")
-    watch_stdin(status)
-    timer = reactor.callLater(LIFETIME, give_up)
-    reactor.run()
-    if timer.active():
-        timer.cancel()
-    return status["code"]
+    return peers.serve_until_eof(PROGRAM, listen)
 
 
 if __name__ == "__main__":

@@ -22,38 +22,15 @@ failed connection or no progress within 30 seconds).  Self-test:
 
 import sys
 
-EXPECTED_TWISTED = "26.10.0"
-DEFAULT_PORT = 8800
-TIME_LIMIT = 30.0
+import peers  # this directory is sys.path[0] when run as a script
 
-try:
-    import twisted
-except ImportError:
-    sys.exit("echo_client.py: Twisted is not importable; run this with target/interop-venv/bin/python")
-if twisted.__version__ != EXPECTED_TWISTED:
-    sys.exit(f"echo_client.py: need Twisted {EXPECTED_TWISTED}, found {twisted.__version__}")
+PROGRAM = "echo_client.py"
 
+peers.require_twisted(PROGRAM)
+
+from peers import failure_text, outcome, say  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
-from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def failure_text(f):
-    """`<type>: <message>` of a Failure, remote (CopiedFailure) or local."""
-    if isinstance(f, pb.CopiedFailure):
-        kind = f.type.decode("utf-8") if isinstance(f.type, bytes) else str(f.type)
-        return f"{kind}: {f.value}"
-    return f"{qual(f.type)}: {f.value}"
-
-
-def outcome(d):
-    """A Deferred firing with (True, result) or (False, Failure); never errbacks."""
-    return d.addCallbacks(lambda r: (True, r), lambda f: (False, f))
 
 
 @defer.inlineCallbacks
@@ -104,32 +81,21 @@ def run(port):
 
 
 def main(argv):
-    port = int(argv[1]) if len(argv) > 1 else DEFAULT_PORT
+    port = int(argv[1]) if len(argv) > 1 else peers.DEFAULT_PORT
     status = {"code": 1}
 
     def finished(problems):
         for p in problems:
-            sys.stderr.write(f"echo_client.py: {p}\n")
+            sys.stderr.write(f"{PROGRAM}: {p}\n")
         status["code"] = 1 if problems else 0
 
     def crashed(f):
-        sys.stderr.write(f"echo_client.py: {failure_text(f)}\n")
+        sys.stderr.write(f"{PROGRAM}: {failure_text(f)}\n")
 
     def give_up():
-        sys.stderr.write(f"echo_client.py: gave up after {TIME_LIMIT:.0f} s\n")
-        reactor.stop()
+        sys.stderr.write(f"{PROGRAM}: gave up after {peers.TIME_LIMIT:.0f} s\n")
 
-    timer = reactor.callLater(TIME_LIMIT, give_up)
-
-    def stop(_):
-        if timer.active():
-            timer.cancel()
-            reactor.stop()
-
-    d = run(port)
-    d.addCallbacks(finished, crashed)
-    d.addBoth(stop)
-    reactor.run()
+    peers.run_until_done(lambda: run(port), peers.TIME_LIMIT, give_up, finished, crashed)
     return status["code"]
 
 

@@ -75,21 +75,15 @@ Certificates that cannot be loaded exit 1 with a message on stderr.  Self-test:
     target/interop-venv/bin/python tests/interop/python/login_client.py <port> alice wonderland --tls ca.pem
 """
 
-import re
 import sys
 
+import peers  # this directory is sys.path[0] when run as a script
+
 PROGRAM = "login_client.py"
-EXPECTED_TWISTED = "26.10.0"
-DEFAULT_PORT = 8800
-TIME_LIMIT = 30.0
 
-try:
-    import twisted
-except ImportError:
-    sys.exit(f"{PROGRAM}: Twisted is not importable; run this with target/interop-venv/bin/python")
-if twisted.__version__ != EXPECTED_TWISTED:
-    sys.exit(f"{PROGRAM}: need Twisted {EXPECTED_TWISTED}, found {twisted.__version__}")
+peers.require_twisted(PROGRAM)
 
+from peers import failure_text, outcome, say  # noqa: E402
 from twisted.cred.credentials import UsernamePassword  # noqa: E402
 from twisted.cred.error import UnauthorizedLogin  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
@@ -99,21 +93,6 @@ from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
 from zope.interface import implementer  # noqa: E402
 
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def failure_text(f):
-    """`<type>: <message>` of a Failure, remote (CopiedFailure) or local."""
-    if isinstance(f, pb.CopiedFailure):
-        kind = f.type.decode("utf-8") if isinstance(f.type, bytes) else str(f.type)
-        return f"{kind}: {f.value}"
-    return f"{qual(f.type)}: {f.value}"
-
-
-PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 # The host name the server's certificate is verified against: an IP address,
 # so Twisted checks it against the certificate's iPAddress SANs.
 TLS_HOST = "127.0.0.1"
@@ -122,26 +101,15 @@ TLS_HOST = "127.0.0.1"
 def tls_options(ca_path, client_cert):
     """ssl.optionsForClientTLS(TLS_HOST, ...) trusting the certificates of
     CA_PATH; client_cert is None or (CERT.pem, KEY.pem)."""
-    from OpenSSL import crypto
     from twisted.internet import ssl
 
-    with open(ca_path, "rb") as f:
-        roots = [ssl.Certificate.loadPEM(c) for c in PEM_BLOCK.findall(f.read())]
-    if not roots:
-        raise ValueError(f"no certificate in {ca_path}")
+    roots = peers.load_certificates(ca_path)
     mine = None
     extra = {}
     if client_cert is not None:
-        cert_path, key_path = client_cert
-        with open(cert_path, "rb") as f:
-            chain = PEM_BLOCK.findall(f.read())
-        with open(key_path, "rb") as f:
-            key = f.read()
-        if not chain:
-            raise ValueError(f"no certificate in {cert_path}")
-        mine = ssl.PrivateCertificate.loadPEM(chain[0] + b"\n" + key)
-        if len(chain) > 1:
-            extra["extraCertChain"] = [crypto.load_certificate(crypto.FILETYPE_PEM, c) for c in chain[1:]]
+        mine, chain = peers.load_private_certificate(*client_cert)
+        if chain:
+            extra["extraCertChain"] = chain
     return ssl.optionsForClientTLS(
         TLS_HOST,
         trustRoot=ssl.trustRootFromCertificates(roots),
@@ -203,11 +171,6 @@ class Unexpected(Exception):
 class Mind(pb.Referenceable):
     def remote_hello(self, x):
         return f"hello, {x}"
-
-
-def outcome(d):
-    """A Deferred firing with (True, result) or (False, Failure); never errbacks."""
-    return d.addCallbacks(lambda r: (True, r), lambda f: (False, f))
 
 
 @defer.inlineCallbacks
@@ -283,7 +246,7 @@ def main(argv):
     if len(args) > 3:
         sys.exit(f"{PROGRAM}: expected at most PORT USER PASSWORD, got {args}")
     try:
-        port = int(args[0]) if args else DEFAULT_PORT
+        port = int(args[0]) if args else peers.DEFAULT_PORT
     except ValueError:
         sys.exit(f"{PROGRAM}: the port must be a number, not {args[0]!r}")
     user = args[1] if len(args) > 1 else "alice"
@@ -311,21 +274,10 @@ def main(argv):
             sys.stderr.write(f"{PROGRAM}: {failure_text(f)}\n")
 
     def give_up():
-        sys.stderr.write(f"{PROGRAM}: gave up after {TIME_LIMIT:.0f} s\n")
+        sys.stderr.write(f"{PROGRAM}: gave up after {peers.TIME_LIMIT:.0f} s\n")
         status["code"] = 2
-        reactor.stop()
 
-    timer = reactor.callLater(TIME_LIMIT, give_up)
-
-    def stop(_):
-        if timer.active():
-            timer.cancel()
-            reactor.stop()
-
-    d = run(port, user, password, options)
-    d.addCallbacks(finished, failed)
-    d.addBoth(stop)
-    reactor.run()
+    peers.run_until_done(lambda: run(port, user, password, options), peers.TIME_LIMIT, give_up, finished, failed)
     return status["code"]
 
 

@@ -69,98 +69,25 @@ Self-test with login_client.py:
     target/interop-venv/bin/python tests/interop/python/login_client.py <port> alice wonderland --tls ca.pem
 """
 
-import os
-import re
-import stat
 import sys
 
 import peers  # this directory is sys.path[0] when run as a script
 
 PROGRAM = "login_server.py"
-LIFETIME = peers.IDLE_LIMIT  # seconds before giving up
 
 peers.require_twisted(PROGRAM)
 
+from peers import say  # noqa: E402
 from twisted.cred import checkers, portal  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
-from twisted.internet.interfaces import IHandshakeListener, IReadDescriptor  # noqa: E402
-from twisted.internet.main import CONNECTION_DONE  # noqa: E402
-from twisted.python import log  # noqa: E402
+from twisted.internet.interfaces import IHandshakeListener  # noqa: E402
 from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
 from zope.interface import implementer  # noqa: E402
 
 
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-class User(pb.Avatar):
-    def __init__(self, name, mind):
-        self.name = name
-        self.mind = mind
-
-    def perspective_whoami(self):
-        return self.name
-
-    def perspective_echo(self, x):
-        return x
-
-    def perspective_callMeBack(self, x):
-        if self.mind is None:
-            return None
-        return self.mind.callRemote("hello", x)
-
-
-@implementer(portal.IRealm)
-class Realm:
-    def requestAvatar(self, avatarId, mind, *interfaces):
-        if pb.IPerspective not in interfaces:
-            raise NotImplementedError("only pb.IPerspective")
-        # The checker gives the username as the client sent it: bytes.
-        name = avatarId.decode("utf-8") if isinstance(avatarId, bytes) else str(avatarId)
-        say(f"login {name}")
-        return pb.IPerspective, User(name, mind), lambda: say(f"logout {name}")
-
-
-@implementer(IReadDescriptor)
-class StdinWatch:
-    """Stops the reactor (exit 0) when stdin, a pipe, reaches EOF or hangs up."""
-
-    def __init__(self, status):
-        self.status = status
-
-    def fileno(self):
-        return 0
-
-    def logPrefix(self):
-        return "stdin"
-
-    def doRead(self):
-        try:
-            data = os.read(0, 4096)
-        except BlockingIOError:
-            return None
-        except OSError as e:
-            return e
-        # Whatever is written to stdin is ignored; EOF ends the run (the
-        # reactor then calls connectionLost).
-        return None if data else CONNECTION_DONE
-
-    def connectionLost(self, reason):
-        self.status["code"] = 0
-        if reactor.running:
-            reactor.stop()
-
-
-def watch_stdin(status):
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        reactor.addReader(StdinWatch(status))
+class User(peers.MindAvatar, pb.Avatar):
+    """Alice's perspective: whoami(), echo(x), callMeBack(x)."""
 
 
 @implementer(IHandshakeListener)
@@ -196,33 +123,16 @@ class ClientCertBroker(TLSBroker):
             say(f"client certificate {names[0].value if names else ''}")
 
 
-PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
-
-
 def tls_options(cert_path, key_path, ca_path):
     """ssl.CertificateOptions for the server: CERT_PATH's first certificate with
     KEY_PATH's key, the rest of CERT_PATH as the chain; with CA_PATH, a client
     certificate verified against all of its certificates is required."""
-    from OpenSSL import crypto
     from twisted.internet import ssl
 
-    with open(cert_path, "rb") as f:
-        chain = PEM_BLOCK.findall(f.read())
-    with open(key_path, "rb") as f:
-        key = f.read()
-    if not chain:
-        raise ValueError(f"no certificate in {cert_path}")
-    leaf = ssl.PrivateCertificate.loadPEM(chain[0] + b"\n" + key)
-    options = dict(
-        privateKey=leaf.privateKey.original,
-        certificate=leaf.original,
-        extraCertChain=[crypto.load_certificate(crypto.FILETYPE_PEM, c) for c in chain[1:]],
-    )
+    leaf, chain = peers.load_private_certificate(cert_path, key_path)
+    options = dict(privateKey=leaf.privateKey.original, certificate=leaf.original, extraCertChain=chain)
     if ca_path is not None:
-        with open(ca_path, "rb") as f:
-            roots = [ssl.Certificate.loadPEM(c) for c in PEM_BLOCK.findall(f.read())]
-        if not roots:
-            raise ValueError(f"no certificate in {ca_path}")
+        roots = peers.load_certificates(ca_path)
         # What PrivateCertificate.options(*roots) does: a trustRoot makes
         # OpenSSL require (VERIFY_FAIL_IF_NO_PEER_CERT) and verify the peer's.
         options["trustRoot"] = ssl.trustRootFromCertificates(roots)
@@ -262,28 +172,16 @@ def main(argv):
         except Exception as e:
             sys.stderr.write(f"{PROGRAM}: cannot load the TLS certificates: {type(e).__name__}: {e}\n")
             return 1
-    status = {"code": 1}
 
-    def give_up():
-        sys.stderr.write(f"{PROGRAM}: still running after {LIFETIME:.0f} s, exiting\n")
-        status["code"] = 1
-        reactor.stop()
-
-    log.startLogging(sys.stderr, setStdout=False)
-    checker = checkers.InMemoryUsernamePasswordDatabaseDontUse(alice=b"wonderland")
-    factory = pb.PBServerFactory(portal.Portal(Realm(), [checker]))
-    if options is None:
-        listening = reactor.listenTCP(port, factory, interface="127.0.0.1")
-    else:
+    def listen():
+        checker = checkers.InMemoryUsernamePasswordDatabaseDontUse(alice=b"wonderland")
+        factory = pb.PBServerFactory(portal.Portal(peers.realm(User), [checker]))
+        if options is None:
+            return reactor.listenTCP(port, factory, interface="127.0.0.1")
         factory.protocol = TLSBroker if tls[2] is None else ClientCertBroker
-        listening = reactor.listenSSL(port, factory, options, interface="127.0.0.1")
-    say(f"listening on 127.0.0.1:{listening.getHost().port}")
-    watch_stdin(status)
-    timer = reactor.callLater(LIFETIME, give_up)
-    reactor.run()
-    if timer.active():
-        timer.cancel()
-    return status["code"]
+        return reactor.listenSSL(port, factory, options, interface="127.0.0.1")
+
+    return peers.serve_until_eof(PROGRAM, listen)
 
 
 if __name__ == "__main__":

@@ -47,116 +47,26 @@ import sys
 import time
 from pathlib import Path
 
-EXPECTED_TWISTED = "26.10.0"
-DEFAULT_PORT = 8800
+import peers  # this directory is sys.path[0] when run as a script
+
+PROGRAM = "pb_client.py"
 TIME_LIMIT = 60.0
-CALL_LIMIT = 10.0
 DISCONNECT_LIMIT = 5.0
 
-try:
-    import twisted
-except ImportError:
-    sys.exit("pb_client.py: Twisted is not importable; run this with target/interop-venv/bin/python")
-if twisted.__version__ != EXPECTED_TWISTED:
-    sys.exit(f"pb_client.py: need Twisted {EXPECTED_TWISTED}, found {twisted.__version__}")
+peers.require_twisted(PROGRAM)
 
+from peers import answer, call, expect, failure_text, failure_type, run_one, say, show  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
-from twisted.python import failure  # noqa: E402
 from twisted.python.reflect import qual  # noqa: E402
 from twisted.spread import pb  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE.parent.parent / "vectors" / "twisted-vectors.json"
-sys.path.insert(0, str(HERE))
 from typed import TypedError, ValueBuilder, typed_value  # noqa: E402
 
 # What Twisted's jelly sends for a jelly.Unpersistable object under PB's policy.
 TWISTED_RESENT_UNPERSISTABLE = "instance of class twisted.spread.jelly.Unpersistable deemed insecure"
 INSECURE_INSTANCE = re.compile(r"instance of class (\S+) deemed insecure\Z")
-
-
-# ---------------------------------------------------------------------------
-# Output and bookkeeping.
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.current = None
-        self.closed = False  # after giving up, what the shutdown stirs up is not reported
-
-    def ok(self, name):
-        if self.closed:
-            return
-        self.passed += 1
-        say(f"ok {name}")
-
-    def fail(self, name, detail):
-        if self.closed:
-            return
-        self.failed += 1
-        detail = " ".join(str(detail).split())
-        say(f"FAIL {name}: {detail}")
-
-    def summary(self):
-        say(f"{self.passed} passed, {self.failed} failed")
-
-
-class Problem(Exception):
-    """A scenario's expectation that did not hold."""
-
-
-def expect(cond, detail):
-    if not cond:
-        raise Problem(detail)
-
-
-def failure_type(f):
-    """The exception's qualified name: a CopiedFailure carries it as bytes."""
-    t = f.type
-    if isinstance(t, bytes):
-        return t.decode("utf-8", "replace")
-    if isinstance(t, str):
-        return t
-    return qual(t)
-
-
-def failure_text(f):
-    return f"{failure_type(f)}: {f.value}"
-
-
-def show(x):
-    """repr() for details; a Failure as its type and message (repr() of a
-    CopiedFailure raises in Twisted 26.10, its type being bytes)."""
-    if isinstance(x, failure.Failure):
-        return f"<failure {failure_text(x)}>"
-    return repr(x)
-
-
-def settle(d, limit=CALL_LIMIT):
-    """A Deferred firing with (True, result) or (False, Failure), within `limit` s."""
-    d.addTimeout(limit, reactor)
-    return d.addCallbacks(lambda r: (True, r), lambda f: (False, f))
-
-
-def call(ref, name, *args, limit=CALL_LIMIT, **kw):
-    """callRemote, with a synchronous exception turned into a failed outcome."""
-    return settle(defer.maybeDeferred(ref.callRemote, name, *args, **kw), limit)
-
-
-@defer.inlineCallbacks
-def answer(ref, name, *args, **kw):
-    """The answer of a call that must succeed (else Problem)."""
-    ok, got = yield call(ref, name, *args, **kw)
-    if not ok:
-        raise Problem(f"{name}() failed: {failure_text(got)}")
-    return got
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +190,7 @@ def load_echo_cases():
                 accepted = [normalised(typed_value(sent)[0])]
             cases.append((name, sent, accepted, None))
         except Exception as e:  # unbuildable, unhashable, no typed form: not counted
-            sys.stderr.write(f"pb_client.py: skipping {name}: {qual(type(e))}: {e}\n")
+            sys.stderr.write(f"{PROGRAM}: skipping {name}: {qual(type(e))}: {e}\n")
             skipped.append(name)
     return cases, skipped
 
@@ -392,7 +302,7 @@ def s_return_it(root):
     other = Notified()
     got = yield answer(root, "returnIt", other)
     expect(got is other or got is None, f"returnIt (not kept) gave {got!r}")
-    sys.stderr.write(f"pb_client.py: returnIt (not kept) gave {'the object' if got is other else 'None'}\n")
+    sys.stderr.write(f"{PROGRAM}: returnIt (not kept) gave {'the object' if got is other else 'None'}\n")
     del got
     # The server's decref follows its answer; one more round trip has it read.
     yield answer(root, "tableSize")
@@ -487,20 +397,6 @@ SCENARIOS = [
 
 
 @defer.inlineCallbacks
-def run_one(tally, name, fn, *args):
-    tally.current = name
-    try:
-        yield fn(*args)
-    except Problem as e:
-        tally.fail(name, e)
-    except Exception as e:
-        tally.fail(name, f"{qual(type(e))}: {e}")
-    else:
-        tally.ok(name)
-    tally.current = None
-
-
-@defer.inlineCallbacks
 def connect(port):
     factory = pb.PBClientFactory()
     reactor.connectTCP("127.0.0.1", port, factory, timeout=10)
@@ -530,38 +426,16 @@ def run(tally, port, shutdown):
             factory, root = yield connect(port)
             ok, got = yield call(root, "shutdown")
             if not ok:
-                sys.stderr.write(f"pb_client.py: shutdown() failed: {failure_text(got)}\n")
+                sys.stderr.write(f"{PROGRAM}: shutdown() failed: {failure_text(got)}\n")
             factory.disconnect()
         except Exception as e:
-            sys.stderr.write(f"pb_client.py: could not call shutdown(): {qual(type(e))}: {e}\n")
+            sys.stderr.write(f"{PROGRAM}: could not call shutdown(): {qual(type(e))}: {e}\n")
 
 
 def main(argv):
     args = [a for a in argv[1:] if a != "--shutdown"]
-    port = int(args[0]) if args else DEFAULT_PORT
-    tally = Tally()
-
-    def give_up():
-        tally.fail(tally.current or "timeout", f"gave up after {TIME_LIMIT:.0f} s in total")
-        tally.closed = True
-        reactor.stop()
-
-    timer = reactor.callLater(TIME_LIMIT, give_up)
-
-    def crashed(f):
-        tally.fail(tally.current or "internal", failure_text(f))
-
-    def finish(_):
-        if timer.active():
-            timer.cancel()
-            reactor.stop()
-
-    d = run(tally, port, "--shutdown" in argv[1:])
-    d.addErrback(crashed)
-    d.addBoth(finish)
-    reactor.run()
-    tally.summary()
-    return 0 if tally.failed == 0 and tally.passed > 0 else 1
+    port = int(args[0]) if args else peers.DEFAULT_PORT
+    return peers.run_checks(lambda tally: run(tally, port, "--shutdown" in argv[1:]), TIME_LIMIT)
 
 
 if __name__ == "__main__":

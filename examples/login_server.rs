@@ -13,10 +13,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use spread::cred::{Avatar, InMemoryChecker, Login, Portal, Realm};
-use spread::tls::{ServerTls, serve_tls_with};
+use spread::tls::{ServerTls, serve_tls};
 use spread::{
-    BoxFuture, Broker, BrokerOptions, Perspective, RemoteError, RemoteReference, Value, remote,
-    serve_with,
+    BoxFuture, BrokerOptions, Perspective, RemoteError, RemoteReference, Value, remote, serve,
 };
 
 // ANCHOR: avatar
@@ -86,10 +85,10 @@ async fn main() -> Result<()> {
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {}", listener.local_addr()?);
-    let root_for = move |broker: &Broker| Some(portal.root_for(broker));
+    let options = BrokerOptions::default().with_root(portal.root());
     let server = match tls {
-        None => serve_with(listener, BrokerOptions::default(), root_for),
-        Some(tls) => serve_tls_with(listener, tls, BrokerOptions::default(), root_for),
+        None => serve(listener, options),
+        Some(tls) => serve_tls(listener, tls, options),
     };
     // ANCHOR_END: portal
     tokio::signal::ctrl_c().await?;

@@ -8,6 +8,7 @@ use spread_broker::cred::{
     Avatar, Checker, Credentials, InMemoryChecker, Login, LoginError, LoginFailure, Portal, Realm,
 };
 use spread_broker::{Broker, BrokerOptions, Role};
+use spread_flavors::FromValue;
 use spread_flavors::{BoxFuture, Call, Perspective, Referenceable, RemoteError};
 use spread_jelly::Value;
 
@@ -74,9 +75,11 @@ impl Checker for Directory {
 fn pair(portal: Portal) -> (Broker, Broker) {
     let portal = Arc::new(portal);
     let (a, b) = tokio::io::duplex(64 * 1024);
-    let (server, serving) = Broker::new_with(b, Role::Server, BrokerOptions::default(), |broker| {
-        Some(portal.root_for(broker))
-    });
+    let (server, serving) = Broker::new(
+        b,
+        Role::Server,
+        BrokerOptions::default().with_root(portal.root()),
+    );
     let (client, connecting) = Broker::new(a, Role::Client, BrokerOptions::default());
     tokio::spawn(serving);
     tokio::spawn(connecting);
@@ -113,17 +116,83 @@ async fn logins_refusals_and_logout() {
     }
     // This portal allows no anonymous logins.
     match client.login_anonymous(None).await {
-        Err(LoginError::Unauthorized(e)) => {
-            assert_eq!(e.remote_type, "twisted.cred.error.UnhandledCredentials")
+        Err(LoginError::NotAllowed(e)) => {
+            assert_eq!(e.remote_type, "twisted.cred.error.UnhandledCredentials");
+            assert!(e.is("twisted.cred.error.LoginFailed"));
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(logouts.load(Ordering::SeqCst), 0);
-    // Both logins log out when the connection closes, before it reports
+    // Releasing a perspective ends its login, as Twisted's decref does.
+    drop(bob);
+    server.wait_for_stats(|s| s.local_objects == 1).await;
+    assert_eq!(logouts.load(Ordering::SeqCst), 1);
+    // The rest log out when the connection closes, before it reports
     // closed.
     client.close();
     server.closed().await;
     assert_eq!(logouts.load(Ordering::SeqCst), 2);
+    drop(alice);
+}
+
+/// A challenge is answered once: a peer cannot keep guessing at it, and a
+/// right answer after a wrong one is refused too.
+#[tokio::test]
+async fn a_challenge_takes_one_response() {
+    let portal = Portal::new(Users::default())
+        .with_checker(InMemoryChecker::new().with_user("alice", "wonderland"));
+    let (client, _server) = pair(portal);
+    let root = client.root_object().await.unwrap();
+    let challenged = root
+        .call_remote("login", vec![Value::from(&b"alice"[..])])
+        .await
+        .unwrap();
+    let Value::Tuple(items) = challenged else {
+        panic!("{challenged:?}")
+    };
+    let challenger = spread_broker::RemoteReference::from_value(&items[1]).unwrap();
+    let wrong = Value::from(&[0u8; 16][..]);
+    for _ in 0..2 {
+        match challenger
+            .call_remote("respond", vec![wrong.clone(), Value::None])
+            .await
+        {
+            Err(spread_broker::CallError::Remote(e)) => {
+                assert_eq!(e.remote_type, "twisted.cred.error.UnauthorizedLogin")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A fresh login still works.
+    assert!(client.login("alice", "wonderland", None).await.is_ok());
+}
+
+/// One avatar object given to two logins: each login is its own entry,
+/// served for its own perspective.
+#[tokio::test]
+async fn two_logins_of_one_avatar_stay_apart() {
+    struct Shared(Arc<User>);
+
+    impl Realm for Shared {
+        fn request_avatar(&self, login: Login) -> BoxFuture<Result<Avatar, RemoteError>> {
+            let avatar = self.0.clone();
+            Box::pin(async move {
+                let name = login.avatar_id.unwrap_or_default();
+                Ok(Avatar::new(Perspective::new(name, avatar)))
+            })
+        }
+    }
+
+    let portal = Portal::new(Shared(Arc::new(User("the avatar".into())))).with_checker(
+        InMemoryChecker::new()
+            .with_user("alice", "wonderland")
+            .with_user("bob", "rabbit"),
+    );
+    let (client, server) = pair(portal);
+    let alice = client.login("alice", "wonderland", None).await.unwrap();
+    let bob = client.login("bob", "rabbit", None).await.unwrap();
+    assert!(!alice.is_same_object(&bob));
+    server.wait_for_stats(|s| s.local_objects == 2).await;
 }
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 
 use spread_jelly::{Object, Value};
 
@@ -54,8 +55,7 @@ impl Perspective {
         }
     }
 
-    /// Who logged in (Twisted's `avatarId`; `"anonymous"` for an anonymous
-    /// login).
+    /// Who logged in (Twisted's `avatarId`), as the realm named it.
     pub fn avatar_id(&self) -> &str {
         &self.inner.avatar_id
     }
@@ -160,5 +160,48 @@ impl Referenceable for ViewPoint {
         self.viewable
             .clone()
             .view_message(self.perspective.clone(), call)
+    }
+}
+
+/// One login's avatar as the peer reaches it: calls go to the avatar, and
+/// when the last holder lets go, the login's release hook runs.
+pub(crate) struct AvatarPoint {
+    perspective: Perspective,
+    on_release: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl AvatarPoint {
+    pub(crate) fn new(
+        perspective: Perspective,
+        on_release: impl FnOnce() + Send + 'static,
+    ) -> AvatarPoint {
+        AvatarPoint {
+            perspective,
+            on_release: Mutex::new(Some(Box::new(on_release))),
+        }
+    }
+}
+
+impl Referenceable for AvatarPoint {
+    fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+        self.perspective
+            .referenceable()
+            .clone()
+            .remote_message(call)
+    }
+}
+
+impl Drop for AvatarPoint {
+    fn drop(&mut self) {
+        let hook = self
+            .on_release
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(hook) = hook {
+            // A panicking hook has had its message printed by the panic
+            // hook; what matters is that the one dropping this carries on.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(hook));
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use spread_jelly::{Dict, Object, Value, from_value};
 
-use crate::perspective::ViewPoint;
+use crate::perspective::{AvatarPoint, ViewPoint};
 use crate::{Perspective, RemoteError, Viewable};
 
 /// A boxed future, as remote methods return: `Send`, so calls run on any
@@ -118,13 +118,41 @@ impl LocalReferenceable {
         }
     }
 
-    /// The avatar of `perspective`, to be sent by reference: calls on it
-    /// are served for that perspective (Twisted's
-    /// `AsReferenceable(avatar, "perspective")`), so what its methods answer
-    /// reaches viewables and Cacheables with it.
-    pub fn for_perspective(perspective: Perspective) -> LocalReferenceable {
+    /// One login's avatar, to be sent by reference: its calls are served
+    /// for `perspective` (Twisted's `AsReferenceable(avatar, "perspective")`),
+    /// so what its methods answer reaches viewables and Cacheables with it.
+    /// Each login gets its own object, so two logins never share an entry,
+    /// even with one avatar. `on_release` runs once when nobody holds it any
+    /// more: the peer released it, or the connection closed (Twisted's
+    /// logout); a panic in it is caught and logged.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use spread_flavors::{BoxFuture, Call, LocalReferenceable, Perspective, Referenceable, RemoteError};
+    /// use spread_jelly::Value;
+    ///
+    /// struct User;
+    /// impl Referenceable for User {
+    ///     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+    ///         Box::pin(async move { Err(RemoteError::no_such_method(&call.method)) })
+    ///     }
+    /// }
+    ///
+    /// let gone = Arc::new(AtomicBool::new(false));
+    /// let flag = gone.clone();
+    /// let alice = Perspective::new("alice", Arc::new(User));
+    /// let sent = LocalReferenceable::for_perspective(alice.clone(), move || flag.store(true, Ordering::SeqCst));
+    /// assert_eq!(sent.perspective(), Some(&alice));
+    /// drop(sent);
+    /// assert!(gone.load(Ordering::SeqCst), "the last holder let go: logout ran");
+    /// ```
+    pub fn for_perspective(
+        perspective: Perspective,
+        on_release: impl FnOnce() + Send + 'static,
+    ) -> LocalReferenceable {
         LocalReferenceable {
-            object: perspective.referenceable().clone(),
+            object: Arc::new(AvatarPoint::new(perspective.clone(), on_release)),
             perspective: Some(perspective),
         }
     }

@@ -236,13 +236,7 @@ def parse_tls(args):
 def main(argv):
     args = list(argv[1:])
     tls = parse_tls(args)
-    options = None
-    if tls is not None:
-        try:
-            options = tls_options(*tls)
-        except Exception as e:
-            sys.stderr.write(f"{PROGRAM}: cannot load the TLS certificates: {type(e).__name__}: {e}\n")
-            return 1
+    options = peers.tls_options_or_exit(PROGRAM, tls_options, tls)
     if len(args) > 3:
         sys.exit(f"{PROGRAM}: expected at most PORT USER PASSWORD, got {args}")
     try:

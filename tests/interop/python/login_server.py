@@ -165,13 +165,7 @@ def parse(argv):
 
 def main(argv):
     port, tls = parse(argv)
-    options = None
-    if tls is not None:
-        try:
-            options = tls_options(*tls)
-        except Exception as e:
-            sys.stderr.write(f"{PROGRAM}: cannot load the TLS certificates: {type(e).__name__}: {e}\n")
-            return 1
+    options = peers.tls_options_or_exit(PROGRAM, tls_options, tls)
 
     def listen():
         checker = checkers.InMemoryUsernamePasswordDatabaseDontUse(alice=b"wonderland")

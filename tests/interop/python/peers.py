@@ -256,6 +256,18 @@ def realm(avatar_class):
 PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
+def tls_options_or_exit(program, make_options, tls):
+    """None without TLS (tls None), else make_options(*tls); when that fails
+    (certificates that cannot be loaded), exits 1 with a message on stderr."""
+    if tls is None:
+        return None
+    try:
+        return make_options(*tls)
+    except Exception as e:
+        sys.stderr.write(f"{program}: cannot load the TLS certificates: {type(e).__name__}: {e}\n")
+        sys.exit(1)
+
+
 def load_certificates(path):
     """ssl.Certificate for every certificate in the PEM file `path` (trust roots); ValueError if none."""
     from twisted.internet import ssl

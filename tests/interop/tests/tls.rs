@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use spread::BrokerOptions;
-use spread::tls::{ServerTls, serve_tls_with};
+use spread::tls::{ServerTls, serve_tls};
 use spread_interop::peer::{Process, python, workspace_root};
 
 /// PEM files in a directory of their own, removed at the end.
@@ -174,9 +174,11 @@ fn the_rust_server_requires_twisteds_client_certificate() {
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let portal = spread_interop::cred::portal(log);
-        let server = serve_tls_with(listener, tls, BrokerOptions::default(), move |b| {
-            Some(portal.root_for(b))
-        });
+        let server = serve_tls(
+            listener,
+            tls,
+            BrokerOptions::default().with_root(portal.root()),
+        );
         (server, port)
     });
     let client = |with_certificate: bool| {

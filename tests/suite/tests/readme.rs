@@ -68,7 +68,7 @@ mod login {
 
     use spread::cred::{Avatar, InMemoryChecker, Login, Portal, Realm};
     use spread::{
-        BoxFuture, BrokerOptions, Perspective, RemoteError, Value, connect, remote, serve_with,
+        BoxFuture, BrokerOptions, Perspective, RemoteError, Value, connect, remote, serve,
     };
 
     struct User {
@@ -100,9 +100,7 @@ mod login {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let server = serve_with(listener, BrokerOptions::default(), move |b| {
-            Some(portal.root_for(b))
-        });
+        let server = serve(listener, BrokerOptions::default().with_root(portal.root()));
 
         let broker = connect(addr, BrokerOptions::default()).await?;
         let alice = broker.login("alice", "wonderland", None).await?;

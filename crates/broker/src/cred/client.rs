@@ -11,17 +11,22 @@ use crate::{Broker, CallError, RemoteReference};
 /// Why a login did not give a perspective.
 ///
 /// How to react: [`LoginError::Unauthorized`] means the credentials were
-/// refused (ask again); [`LoginError::Call`] that the connection or the
-/// server failed (reconnect, or look at the server); [`LoginError::NotAPortal`]
-/// that the server does not serve a cred portal at its root.
+/// refused (ask again); [`LoginError::NotAllowed`] that the portal takes no
+/// such login at all (an anonymous login it does not allow: a setup
+/// matter); [`LoginError::Call`] that the connection or the server failed
+/// (reconnect, or look at the server); [`LoginError::NotAPortal`] that the
+/// server does not serve a cred portal at its root.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoginError {
     /// The server refused the credentials: Twisted's `UnauthorizedLogin`
-    /// (a wrong password, an unknown user) or `UnhandledCredentials` (an
-    /// anonymous login the portal does not allow).
+    /// (a wrong password, an unknown user).
     #[error("unauthorized login: {0}")]
     Unauthorized(Box<RemoteError>),
+    /// The portal has no checker for this kind of login: Twisted's
+    /// `UnhandledCredentials` (an anonymous login it does not allow).
+    #[error("login not allowed: {0}")]
+    NotAllowed(Box<RemoteError>),
     /// The calls of the login failed.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -39,21 +44,22 @@ impl From<LoginError> for RemoteError {
     /// failed: the server's refusal as it came.
     fn from(e: LoginError) -> RemoteError {
         match e {
-            LoginError::Unauthorized(e) => *e,
+            LoginError::Unauthorized(e) | LoginError::NotAllowed(e) => *e,
             LoginError::Call(e) => e.into(),
             e @ LoginError::NotAPortal { .. } => RemoteError::type_error(e.to_string()),
         }
     }
 }
 
-/// A refusal becomes [`LoginError::Unauthorized`]; any other failure stays a
-/// call error.
+/// A refusal becomes [`LoginError::Unauthorized`] or
+/// [`LoginError::NotAllowed`]; any other failure stays a call error.
 fn refused(e: CallError) -> LoginError {
     match e {
-        CallError::Remote(remote)
-            if remote.is(UNAUTHORIZED_LOGIN) || remote.is(UNHANDLED_CREDENTIALS) =>
-        {
+        CallError::Remote(remote) if remote.is(UNAUTHORIZED_LOGIN) => {
             LoginError::Unauthorized(remote)
+        }
+        CallError::Remote(remote) if remote.is(UNHANDLED_CREDENTIALS) => {
+            LoginError::NotAllowed(remote)
         }
         other => LoginError::Call(other),
     }

@@ -15,7 +15,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use spread_broker::cred::{Avatar, InMemoryChecker, Login, Portal, Realm};
-//! use spread_broker::{connect, serve_with, BrokerOptions};
+//! use spread_broker::{connect, serve, BrokerOptions};
 //! use spread_flavors::{BoxFuture, Call, Perspective, Referenceable, RemoteError};
 //! use spread_jelly::Value;
 //!
@@ -51,7 +51,7 @@
 //! );
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let addr = listener.local_addr()?;
-//! let server = serve_with(listener, BrokerOptions::default(), move |b| Some(portal.root_for(b)));
+//! let server = serve(listener, BrokerOptions::default().with_root(portal.root()));
 //!
 //! let broker = connect(addr, BrokerOptions::default()).await?;
 //! let alice = broker.login("alice", "wonderland", None).await?;

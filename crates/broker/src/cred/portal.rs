@@ -14,8 +14,8 @@ use spread_flavors::{
 };
 use spread_jelly::Value;
 
-use super::{UNAUTHORIZED_LOGIN, UNHANDLED_CREDENTIALS, double_hash};
-use crate::{Broker, RemoteReference};
+use super::double_hash;
+use crate::RemoteReference;
 
 /// One login, as the realm is asked for its avatar.
 #[derive(Debug)]
@@ -45,7 +45,8 @@ impl Avatar {
         }
     }
 
-    /// Runs `logout` once, when the connection that logged in closes.
+    /// Runs `logout` once, when the login ends: the client releases its
+    /// perspective, or the connection closes.
     #[must_use]
     pub fn on_logout(mut self, logout: impl FnOnce() + Send + 'static) -> Avatar {
         self.logout = Some(Box::new(logout));
@@ -104,7 +105,15 @@ impl Credentials {
     /// Whether the client knew the password whose MD5 digest is `hashed`,
     /// for user databases that keep only that.
     pub fn check_md5_password(&self, hashed: &[u8]) -> bool {
-        double_hash(hashed, &self.challenge)[..] == self.response[..]
+        let expected = double_hash(hashed, &self.challenge);
+        // Every byte is compared, whatever the first difference: the time
+        // taken says nothing about how close a guess was.
+        self.response.len() == expected.len()
+            && expected
+                .iter()
+                .zip(self.response.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 }
 
@@ -149,10 +158,15 @@ impl fmt::Debug for InMemoryChecker {
 
 impl Checker for InMemoryChecker {
     fn check(&self, credentials: Credentials) -> BoxFuture<Result<String, LoginFailure>> {
-        let known = self
-            .users
-            .get(credentials.username())
-            .is_some_and(|password| credentials.check_password(password));
+        // An unknown user costs the same hashing as a known one, so timing
+        // does not tell which names exist.
+        let known = match self.users.get(credentials.username()) {
+            Some(password) => credentials.check_password(password),
+            None => {
+                let _ = credentials.check_password(b"");
+                false
+            }
+        };
         Box::pin(async move {
             if known {
                 Ok(credentials.username)
@@ -180,17 +194,37 @@ impl fmt::Debug for Portal {
     }
 }
 
-/// Twisted's `UnauthorizedLogin`, with its bases, as its own client sees it.
-fn unauthorized() -> RemoteError {
-    let mut e = RemoteError::new(UNAUTHORIZED_LOGIN, "");
+/// One of Twisted's cred errors, with its bases as its own client sees
+/// them (`twisted.cred.error`), so that a Twisted caller's `check()` and
+/// `trap()` match.
+fn cred_error(class: &str, bases: &[&str], message: &str) -> RemoteError {
+    let mut e = RemoteError::new(format!("twisted.cred.error.{class}"), message);
     e.parents.splice(
         1..1,
-        [
-            "twisted.cred.error.LoginFailed".to_owned(),
-            "twisted.cred.error.Unauthorized".to_owned(),
-        ],
+        bases.iter().map(|b| format!("twisted.cred.error.{b}")),
     );
     e
+}
+
+/// Twisted's `UnauthorizedLogin()`: a wrong password or an unknown user.
+fn unauthorized() -> RemoteError {
+    cred_error("UnauthorizedLogin", &["LoginFailed", "Unauthorized"], "")
+}
+
+/// Twisted's `UnhandledCredentials`: no checker takes these credentials,
+/// in Twisted's words for PB's two kinds of credentials.
+fn unhandled(anonymous: bool) -> RemoteError {
+    let interfaces = if anonymous {
+        "twisted.cred.credentials.IAnonymous"
+    } else {
+        "twisted.cred.credentials.IUsernameHashedPassword, \
+         twisted.spread.pb.IUsernameMD5Password, twisted.spread.interfaces.IJellyable"
+    };
+    cred_error(
+        "UnhandledCredentials",
+        &["LoginFailed"],
+        &format!("No checker for {interfaces}"),
+    )
 }
 
 impl Portal {
@@ -219,12 +253,11 @@ impl Portal {
         self
     }
 
-    /// The root to serve on `broker`'s connection: what
-    /// [`serve_with`](crate::serve_with) asks for each connection.
-    pub fn root_for(self: &Arc<Portal>, broker: &Broker) -> Arc<dyn Referenceable> {
+    /// The root to serve (Twisted's `PBServerFactory(portal)`): give it to
+    /// [`BrokerOptions::with_root`](crate::BrokerOptions::with_root).
+    pub fn root(self: &Arc<Portal>) -> Arc<dyn Referenceable> {
         Arc::new(PortalRoot {
             portal: self.clone(),
-            broker: broker.clone(),
         })
     }
 
@@ -232,58 +265,49 @@ impl Portal {
         &self,
         credentials: Option<Credentials>,
         mind: Value,
-        broker: &Broker,
     ) -> Result<Value, RemoteError> {
         let avatar_id = match credentials {
-            Some(credentials) => {
-                let mut refused = None;
-                let mut vouched = None;
-                for checker in &self.checkers {
-                    match checker.check(credentials.clone()).await {
-                        Ok(id) => {
-                            vouched = Some(id);
-                            break;
-                        }
-                        Err(failure) => refused = Some(failure),
-                    }
-                }
-                match (vouched, refused) {
-                    (Some(id), _) => Some(id),
-                    (None, Some(LoginFailure::Error(e))) => return Err(e),
-                    (None, Some(LoginFailure::Unauthorized)) => return Err(unauthorized()),
-                    (None, None) => {
-                        return Err(RemoteError::new(
-                            UNHANDLED_CREDENTIALS,
-                            "No checker for twisted.cred.credentials.IUsernameHashedPassword",
-                        ));
-                    }
-                }
-            }
+            Some(credentials) => Some(self.check(credentials).await?),
             None if self.anonymous => None,
-            None => {
-                return Err(RemoteError::new(
-                    UNHANDLED_CREDENTIALS,
-                    "No checker for twisted.cred.credentials.IAnonymous",
-                ));
-            }
+            None => return Err(unhandled(true)),
         };
         let mind = match mind {
             Value::None => None,
             other => Some(RemoteReference::from_value(&other)?),
         };
         let avatar = self.realm.request_avatar(Login { avatar_id, mind }).await?;
-        if let Some(logout) = avatar.logout {
-            // Once, when the connection closes; at once if it already has.
-            let logout = Mutex::new(Some(logout));
-            broker.notify_on_disconnect(move || {
-                if let Some(logout) = logout.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                    logout();
-                }
-            });
-        }
+        // The login lasts as long as its avatar is held: the logout runs
+        // when the client releases it or the connection closes, whichever
+        // comes first (Twisted's `_localCleanup` and `notifyOnDisconnect`).
+        let logout = avatar.logout;
         Ok(Value::from(LocalReferenceable::for_perspective(
             avatar.perspective,
+            move || {
+                if let Some(logout) = logout {
+                    logout();
+                }
+            },
         )))
+    }
+
+    /// Asks the checkers in turn; the first that vouches wins. If none
+    /// does, a checker's own error is reported before a refusal: a user
+    /// database that did not answer is not a wrong password.
+    async fn check(&self, credentials: Credentials) -> Result<String, RemoteError> {
+        let mut error = None;
+        let mut refused = false;
+        for checker in &self.checkers {
+            match checker.check(credentials.clone()).await {
+                Ok(id) => return Ok(id),
+                Err(LoginFailure::Unauthorized) => refused = true,
+                Err(LoginFailure::Error(e)) => error = error.or(Some(e)),
+            }
+        }
+        match (error, refused) {
+            (Some(e), _) => Err(e),
+            (None, true) => Err(unauthorized()),
+            (None, false) => Err(unhandled(false)),
+        }
     }
 }
 
@@ -291,7 +315,6 @@ impl Portal {
 /// `_PortalWrapper`): `login` and `loginAnonymous`.
 struct PortalRoot {
     portal: Arc<Portal>,
-    broker: Broker,
 }
 
 /// Twisted's `pb.challenge()`: sixteen random bytes.
@@ -307,7 +330,8 @@ fn challenge() -> Result<Bytes, RemoteError> {
 /// A username as Twisted's clients send it: bytes (or text, from ours).
 fn text(value: &Value) -> Result<String, RemoteError> {
     match value {
-        Value::Bytes(b) => Ok(String::from_utf8_lossy(b).into_owned()),
+        // Distinct byte names must stay distinct: no lossy decoding.
+        Value::Bytes(b) => String::from_utf8(b.to_vec()).map_err(|_| unauthorized()),
         Value::Str(s) => Ok(s.clone()),
         other => Err(RemoteError::type_error(format!(
             "a username must be bytes, not {}",
@@ -325,9 +349,8 @@ impl Referenceable for PortalRoot {
                     let challenge = challenge()?;
                     let challenger = Challenger {
                         portal: self.portal.clone(),
-                        broker: self.broker.clone(),
                         username,
-                        challenge: challenge.clone(),
+                        challenge: Mutex::new(Some(challenge.clone())),
                     };
                     Ok(Value::Tuple(vec![
                         Value::Bytes(challenge),
@@ -336,7 +359,7 @@ impl Referenceable for PortalRoot {
                 }
                 "loginAnonymous" => {
                     let mind = take(&mut call, 0);
-                    self.portal.login(None, mind, &self.broker).await
+                    self.portal.login(None, mind).await
                 }
                 _ => Err(RemoteError::no_such_method(&call.method)),
             }
@@ -356,9 +379,10 @@ fn take(call: &mut Call, index: usize) -> Value {
 /// `_PortalAuthChallenger`).
 struct Challenger {
     portal: Arc<Portal>,
-    broker: Broker,
     username: String,
-    challenge: Bytes,
+    /// Taken by the first response: a challenge is answered once, so a
+    /// peer cannot guess at it.
+    challenge: Mutex<Option<Bytes>>,
 }
 
 impl Referenceable for Challenger {
@@ -376,14 +400,18 @@ impl Referenceable for Challenger {
                         }
                     };
                     let mind = take(&mut call, 1);
+                    let challenge = self
+                        .challenge
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take()
+                        .ok_or_else(unauthorized)?;
                     let credentials = Credentials {
                         username: self.username.clone(),
-                        challenge: self.challenge.clone(),
+                        challenge,
                         response,
                     };
-                    self.portal
-                        .login(Some(credentials), mind, &self.broker)
-                        .await
+                    self.portal.login(Some(credentials), mind).await
                 }
                 _ => Err(RemoteError::no_such_method(&call.method)),
             }

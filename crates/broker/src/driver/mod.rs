@@ -521,7 +521,10 @@ impl Closing {
                 .unwrap_or_else(|e| e.into_inner()),
         );
         for callback in callbacks {
-            callback();
+            // One callback's panic must not keep the others from running.
+            if std::panic::catch_unwind(AssertUnwindSafe(callback)).is_err() {
+                tracing::error!("a disconnect callback panicked");
+            }
         }
     }
 }

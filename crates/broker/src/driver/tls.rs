@@ -245,7 +245,9 @@ impl ServerTls {
 /// Connects to a PB server over TLS, verifying its certificate for
 /// `server_name` (a DNS name or an IP address), and returns the broker, its
 /// task spawned on the current tokio runtime. A certificate that does not
-/// verify fails the connection with an `InvalidData` error that says why.
+/// verify fails the connection with an `InvalidData` error that says why;
+/// a handshake that does not finish within [`HANDSHAKE_TIMEOUT`], with
+/// `TimedOut`.
 pub async fn connect_tls(
     addr: impl ToSocketAddrs,
     server_name: &str,
@@ -254,11 +256,21 @@ pub async fn connect_tls(
 ) -> io::Result<Broker> {
     let name = ServerName::try_from(server_name.to_owned())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let stream = TlsConnector::from(tls.config.clone())
-        .connect(name, stream)
-        .await?;
+    let connector = TlsConnector::from(tls.config.clone());
+    // A server that accepts and never finishes the handshake must not hold
+    // the caller for ever.
+    let stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        connector.connect(name, stream).await
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the TLS handshake did not finish in time",
+        ))
+    })?;
     let (broker, driver) = Broker::new(stream, Role::Client, options);
     tokio::spawn(log_end(driver));
     Ok(broker)
@@ -299,7 +311,7 @@ where
     })
 }
 
-/// How long a client has to finish its TLS handshake with [`serve_tls`].
+/// How long either side waits for a TLS handshake to finish.
 pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Settings that turn off what keeps TLS safe. Named for what they are.

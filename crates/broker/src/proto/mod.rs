@@ -1024,9 +1024,12 @@ impl<R> Core<R> {
         for (_, reply) in std::mem::take(&mut self.requests) {
             self.fail(Some(reply), CallError::ConnectionLost);
         }
-        for released in self.objects.clear() {
+        let (released, objects) = self.objects.clear();
+        for released in released {
             self.stopped(released);
         }
+        // Logins' logouts run as their avatars go: after their observers.
+        drop(objects);
         self.remote_caches.clear();
         self.serializing.clear();
         // Handles that outlive the connection name nothing any more.

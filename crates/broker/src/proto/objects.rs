@@ -267,25 +267,34 @@ impl Objects {
     }
 
     /// Empties the table: the connection is gone. Returns the observers
-    /// that have stopped.
-    pub(super) fn clear(&mut self) -> Vec<Released> {
+    /// that have stopped, and the objects, to drop after the observers have
+    /// heard (dropping a login's avatar runs its logout, which comes last,
+    /// as in Twisted).
+    pub(super) fn clear(&mut self) -> (Vec<Released>, Vec<LocalReferenceable>) {
         self.by_identity.clear();
-        self.lingering.clear();
         self.caches = 0;
-        self.entries
-            .drain()
-            .filter_map(|(_, entry)| match entry.kind {
+        let mut released = Vec::new();
+        let mut objects = Vec::new();
+        // What lingers was released already: its observers have heard.
+        for (_, kind) in self.lingering.drain() {
+            if let Kind::Object(object) = kind {
+                objects.push(object);
+            }
+        }
+        for kind in self.entries.drain().map(|(_, e)| e.kind) {
+            match kind {
                 Kind::Cache {
                     object,
                     observer,
                     perspective,
-                } => Some(Released::Cache {
+                } => released.push(Released::Cache {
                     object: object.object().clone(),
                     observer,
                     perspective,
                 }),
-                Kind::Object(_) => None,
-            })
-            .collect()
+                Kind::Object(object) => objects.push(object),
+            }
+        }
+        (released, objects)
     }
 }

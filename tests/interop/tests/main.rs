@@ -23,3 +23,6 @@ mod cred;
 
 // The login examples over TLS, against Twisted's own TLS.
 mod tls;
+
+// `spread proxy` between Twisted's echo client and server.
+mod proxy;

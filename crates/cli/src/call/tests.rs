@@ -1,0 +1,1 @@
+//! Unit tests of the literal parser and the printer.

@@ -107,11 +107,17 @@ pub(crate) fn exact_float(x: f64) -> Option<(BigInt, i64)> {
     let biased = i64::try_from((bits >> 52) & 0x7ff).ok()?;
     let fraction = bits & ((1 << 52) - 1);
     // IEEE 754: subnormals have no implicit bit and the smallest exponent.
-    let (mantissa, power_of_two) = if biased == 0 {
+    let (mut mantissa, mut power_of_two) = if biased == 0 {
         (fraction, -1074)
     } else {
         (fraction | (1 << 52), biased - 1075)
     };
+    // In lowest terms, as Python's `as_integer_ratio`: `Decimal(0.5)` is
+    // `Decimal('0.5')`, not 0.5000...
+    while mantissa != 0 && mantissa % 2 == 0 && power_of_two < 0 {
+        mantissa /= 2;
+        power_of_two += 1;
+    }
     let mut coefficient = BigInt::from(mantissa);
     let exponent = if power_of_two >= 0 {
         coefficient <<= usize::try_from(power_of_two).ok()?;

@@ -217,9 +217,24 @@ pub(crate) fn float_repr(x: f64) -> String {
     if x == 0.0 {
         return format!("{sign}0.0");
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, as Python's repr
-    // does: `1.5e16`, `5e-324`.
-    let sci = format!("{:e}", x.abs());
+    // Rust's `{:e}` gives the shortest digits that read back as `x`, as
+    // Python's repr does (`1.5e16`, `5e-324`). When two such strings are
+    // equally short, Python's dtoa takes the one nearest `x`, ties to even
+    // (`996219154410990.2` for ...990.25); Rust's shortest mode may take
+    // the other, so the nearest one of that length is asked for (Rust's
+    // fixed-precision mode rounds exactly, ties to even) and used if it
+    // reads back as `x`, which the nearest one always does.
+    let shortest = format!("{:e}", x.abs());
+    let len = shortest
+        .split('e')
+        .next()
+        .map_or(1, |m| m.chars().filter(char::is_ascii_digit).count());
+    let nearest = format!("{:.*e}", len.saturating_sub(1), x.abs());
+    let sci = if nearest.parse::<f64>() == Ok(x.abs()) {
+        nearest
+    } else {
+        shortest
+    };
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exponent: i64 = exponent.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();

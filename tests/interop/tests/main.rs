@@ -26,3 +26,6 @@ mod tls;
 
 // `spread proxy` between Twisted's echo client and server.
 mod proxy;
+
+// `spread call` against Twisted's and Rust's echo servers.
+mod cli;

@@ -1,15 +1,18 @@
 //! `spread call` against Twisted's echo server and the Rust one: every golden
 //! vector with a Python value, written as the literal Python's `repr`
 //! gives, comes back printed exactly as Python's `repr` prints it; and the
-//! exit statuses of a remote error, a refused connection and a bad literal.
+//! exit statuses of a remote error, a refused connection and a bad literal;
+//! and `--login` over `--tls` against Twisted's and Rust's login servers.
 //!
 //! The `spread` binary must be built first (`cargo build -p spread-cli`;
-//! `cargo xtask interop` does it), as must the `echo_server` example.
+//! `cargo xtask interop` does it), as must the `echo_server` and
+//! `login_server` examples.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use serde_json::Value as Json;
 use spread_interop::peer::{Process, python, workspace_root};
 
@@ -210,4 +213,112 @@ fn call_bad_literal_exits_64() {
         stderr.contains("invalid value '[1,'") && stderr.contains("expected a value"),
         "{stderr}"
     );
+}
+
+/// A CA and a server certificate for `localhost` and `127.0.0.1` signed by
+/// it, and a CA nobody trusts, as PEM files in a directory removed at the end.
+struct Certs {
+    dir: PathBuf,
+}
+
+impl Certs {
+    fn new() -> Certs {
+        let dir = std::env::temp_dir().join(format!("spread-cli-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
+        let ca = |name: &str| {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            let cert = params.self_signed(&key).unwrap();
+            (params, key, cert)
+        };
+        let (ca_params, ca_key, ca_cert) = ca("spread call CA");
+        write("ca.pem", ca_cert.pem());
+        write("other-ca.pem", ca("untrusted CA").2.pem());
+        let key = KeyPair::generate().unwrap();
+        let params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let cert = params
+            .signed_by(&key, &Issuer::from_params(&ca_params, &ca_key))
+            .unwrap();
+        write("server.pem", cert.pem());
+        write("server-key.pem", key.serialize_pem());
+        Certs { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for Certs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn call_logs_in_over_tls_to_twisted_and_rust() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    let certs = Certs::new();
+    let (cert, key) = (certs.path("server.pem"), certs.path("server-key.pem"));
+    let mut twisted = Command::new(&python);
+    twisted
+        .arg(workspace_root().join("tests/interop/python/login_server.py"))
+        .args(["0", "--tls", &cert, &key]);
+    let mut rust = Command::new(workspace_root().join("target/debug/examples/login_server"));
+    rust.args(["0", "--tls", &cert, &key]);
+    for (server, command) in [("Twisted", twisted), ("Rust", rust)] {
+        let process = Process::spawn(command);
+        let address = format!("127.0.0.1:{}", process.port());
+        let ca = certs.path("ca.pem");
+        let call = |login: &str, ca: &str, method: &str, args: &[&str]| {
+            let mut all = vec!["call", "--login", login, "--tls", ca, &address, method];
+            all.extend_from_slice(args);
+            let output = run(&all);
+            (
+                output.status.code(),
+                text(&output.stdout),
+                text(&output.stderr),
+            )
+        };
+
+        let (code, stdout, stderr) = call("alice:wonderland", &ca, "whoami", &[]);
+        assert_eq!(
+            (code, stdout.as_str()),
+            (Some(0), "'alice'\n"),
+            "{server}: {stderr}"
+        );
+        let literal = "{'a': [1, 2.5, b'x'], 'when': datetime.date(2024, 1, 31)}";
+        let (code, stdout, stderr) = call("alice:wonderland", &ca, "echo", &[literal]);
+        assert_eq!(code, Some(0), "{server}: {stderr}");
+        assert_eq!(stdout, format!("{literal}\n"), "{server}");
+
+        // A wrong password: the login fails, exit 2.
+        let (code, stdout, stderr) = call("alice:rabbit", &ca, "whoami", &[]);
+        assert_eq!((code, stdout.as_str()), (Some(2), ""), "{server}");
+        assert!(
+            stderr.contains("login as \"alice\" failed: unauthorized login"),
+            "{server}: {stderr}"
+        );
+
+        // A server certificate that does not verify: refused, exit 2.
+        let (code, stdout, stderr) = call(
+            "alice:wonderland",
+            &certs.path("other-ca.pem"),
+            "whoami",
+            &[],
+        );
+        assert_eq!((code, stdout.as_str()), (Some(2), ""), "{server}");
+        assert!(stderr.contains("cannot connect to"), "{server}: {stderr}");
+    }
 }

@@ -52,7 +52,10 @@ fn text(bytes: &[u8]) -> String {
 /// The servers to call: Twisted's `echo_server.py` and the Rust example.
 fn servers(python: &Path) -> Vec<(&'static str, Process)> {
     let mut twisted = Command::new(python);
+    // A fixed hash seed, as for `python_reprs`: a set of str or bytes is
+    // iterated in an order that depends on it.
     twisted
+        .env("PYTHONHASHSEED", "0")
         .arg(workspace_root().join("tests/interop/python/echo_server.py"))
         .arg("0");
     let mut rust = Command::new(workspace_root().join("target/debug/examples/echo_server"));
@@ -82,6 +85,7 @@ print(json.dumps(out))
 "#;
     let root = workspace_root();
     let output = Command::new(python)
+        .env("PYTHONHASHSEED", "0")
         .arg("-c")
         .arg(script)
         .arg(root.join("tests/interop/python"))

@@ -22,7 +22,11 @@ pub(crate) mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "spread", version, about = "Talk Twisted's Perspective Broker from the shell")]
+#[command(
+    name = "spread",
+    version,
+    about = "Talk Twisted's Perspective Broker from the shell"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -23,3 +23,9 @@ mod cred;
 
 // The login examples over TLS, against Twisted's own TLS.
 mod tls;
+
+// `spread proxy` between Twisted's echo client and server.
+mod proxy;
+
+// `spread call` against Twisted's and Rust's echo servers.
+mod cli;

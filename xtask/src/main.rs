@@ -156,6 +156,8 @@ fn interop_tests() -> Result<()> {
     let python = venv::python()?;
     // The echo examples are run by the tests, against Twisted's peers.
     cargo(&["build", "-p", "spread-examples", "--examples", "--locked"])?;
+    // The CLI tests run the `spread` binary; they do not build it.
+    cargo(&["build", "-p", "spread-cli", "--locked"])?;
     // Only the integration binary: the crate has no unit or doc tests, and
     // an empty run would be the last test summary CI prints.
     let mut cmd = process::cargo_cmd(&["test", "-p", "spread-interop", "--test", "it", "--locked"]);

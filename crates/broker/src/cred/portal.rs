@@ -178,7 +178,7 @@ impl Checker for InMemoryChecker {
 }
 
 /// Checks logins and makes their avatars: Twisted's `Portal`, served as a
-/// PB root by [`Portal::root_for`] (Twisted's `PBServerFactory(portal)`).
+/// PB root by [`Portal::root`] (Twisted's `PBServerFactory(portal)`).
 pub struct Portal {
     realm: Arc<dyn Realm>,
     checkers: Vec<Arc<dyn Checker>>,

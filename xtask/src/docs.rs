@@ -65,6 +65,11 @@ pub(crate) fn run_all() -> Result<()> {
     doc.env("RUSTDOCFLAGS", "-D warnings");
     run(doc)?;
 
+    // A fresh site: a page left from an earlier build could hide a broken link.
+    if book.exists() {
+        eprintln!("removing {}", book.display());
+        std::fs::remove_dir_all(&book).with_context(|| format!("removing {}", book.display()))?;
+    }
     let mut build = Command::new(&mdbook);
     build
         .arg("build")

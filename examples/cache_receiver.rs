@@ -21,6 +21,7 @@ struct SlaveDuckPond {
 
 impl SlaveDuckPond {
     /// The howto's setCopyableState.
+    // ANCHOR: state
     fn from_state(state: Value) -> Result<SlaveDuckPond, spread::jelly::Error> {
         println!(" cache - sitting, er, setting ducks");
         let ducks = state
@@ -31,6 +32,7 @@ impl SlaveDuckPond {
             ducks: Mutex::new(ducks),
         })
     }
+    // ANCHOR_END: state
 
     /// The ducks as Python prints a list of str.
     fn describe(&self) -> String {
@@ -43,6 +45,7 @@ impl SlaveDuckPond {
     }
 }
 
+// ANCHOR: observe
 #[remote(cache)]
 impl SlaveDuckPond {
     async fn add_duck(&self, duck: Value) {
@@ -58,6 +61,7 @@ impl SlaveDuckPond {
         }
     }
 }
+// ANCHOR_END: observe
 
 struct Receiver {
     pond: Mutex<Option<RemoteCacheRef>>,
@@ -76,21 +80,25 @@ impl Receiver {
 
 #[remote]
 impl Receiver {
+    // ANCHOR: take_pond
     async fn take_pond(&self, pond: RemoteCacheRef) -> Result<(), RemoteError> {
         println!("got pond: {pond:?}");
         *self.pond.lock().unwrap() = Some(pond);
         self.check_ducks_now()
     }
+    // ANCHOR_END: take_pond
 
     async fn check_ducks(&self) -> Result<(), RemoteError> {
         self.check_ducks_now()
     }
 
+    // ANCHOR: ignore_pond
     async fn ignore_pond(&self) {
         println!("dropping pond");
         // The last handle goes: the owner hears `decache`.
         self.pond.lock().unwrap().take();
     }
+    // ANCHOR_END: ignore_pond
 
     async fn shutdown(&self) {
         self.shutdown.request();
@@ -102,6 +110,7 @@ async fn main() -> Result<()> {
     common::init_logging();
     let (port, unregistered) = common::port_and_flag("--unregistered")?;
     let mut security = SecurityOptions::new();
+    // ANCHOR: register
     if !unregistered {
         allow_remote_cache(
             &mut security,
@@ -109,6 +118,7 @@ async fn main() -> Result<()> {
             SlaveDuckPond::from_state,
         )?;
     }
+    // ANCHOR_END: register
     let shutdown = Shutdown::default();
     let root = Arc::new(Receiver {
         pond: Mutex::new(None),

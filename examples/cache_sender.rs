@@ -27,12 +27,14 @@ impl MasterDuckPond {
         println!("I have [{}] ducks", self.ducks.lock().unwrap().len());
     }
 
+    // ANCHOR: add_duck
     fn add_duck(&self, duck: &str) {
         self.ducks.lock().unwrap().push(duck.to_owned());
         for observer in self.observers.lock().unwrap().iter() {
             observer.notify("addDuck", vec![Value::from(duck)]);
         }
     }
+    // ANCHOR_END: add_duck
 
     fn remove_duck(&self, duck: &str) {
         self.ducks.lock().unwrap().retain(|d| d != duck);
@@ -42,6 +44,7 @@ impl MasterDuckPond {
     }
 }
 
+// ANCHOR: cacheable
 impl Cacheable for MasterDuckPond {
     fn type_to_copy(&self) -> &str {
         "cache_classes.MasterDuckPond"
@@ -65,6 +68,7 @@ impl Cacheable for MasterDuckPond {
         self.observers.lock().unwrap().retain(|o| o != observer);
     }
 }
+// ANCHOR_END: cacheable
 
 async fn shutdown(root: &RemoteReference, no_shutdown: bool) {
     if !no_shutdown {
@@ -84,6 +88,7 @@ async fn main() -> Result<()> {
 
     let broker = connect(("127.0.0.1", port), BrokerOptions::default()).await?;
     let root = broker.root_object().await?;
+    // ANCHOR: phases
     let sent = cache(pond.clone());
     match root.call_remote("takePond", vec![sent]).await {
         Ok(_) => {}
@@ -102,6 +107,7 @@ async fn main() -> Result<()> {
     pond.count();
     root.call_remote("checkDucks", vec![]).await?;
     root.call_remote("ignorePond", vec![]).await?;
+    // ANCHOR_END: phases
     // The receiver's decache reaches us as stoppedObserving, which has run
     // by the time the broker's table of caches is empty.
     let waited = broker.wait_for_stats(|s| s.caches == 0);

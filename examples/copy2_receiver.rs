@@ -26,6 +26,7 @@ impl ReceiverPond {
     }
 }
 
+// ANCHOR: state
 impl RemoteCopy for ReceiverPond {
     /// The howto's setCopyableState: the state is all there is.
     fn from_copyable_state(state: Value) -> Result<Self, spread::jelly::Error> {
@@ -39,6 +40,7 @@ impl RemoteCopy for ReceiverPond {
         })
     }
 }
+// ANCHOR_END: state
 
 struct Receiver {
     shutdown: Shutdown,
@@ -48,6 +50,7 @@ impl Referenceable for Receiver {
     fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
         Box::pin(async move {
             match call.method.as_str() {
+                // ANCHOR: take_pond
                 "takePond" => {
                     let pond = match call.arg(0)? {
                         Value::Object(o) => o.downcast_ref::<ReceiverPond>(),
@@ -59,6 +62,7 @@ impl Referenceable for Receiver {
                     println!(" count {}", pond.count());
                     Ok(Value::from("safe and sound"))
                 }
+                // ANCHOR_END: take_pond
                 "shutdown" => {
                     self.shutdown.request();
                     Ok(Value::None)
@@ -73,10 +77,12 @@ impl Referenceable for Receiver {
 async fn main() -> Result<()> {
     common::init_logging();
     let (port, unregistered) = common::port_and_flag("--unregistered")?;
+    // ANCHOR: register
     let mut security = SecurityOptions::new();
     if !unregistered {
         allow_remote_copy::<ReceiverPond>(&mut security, "copy2_classes.SenderPond")?;
     }
+    // ANCHOR_END: register
     let shutdown = Shutdown::default();
     let root = Arc::new(Receiver {
         shutdown: shutdown.clone(),

@@ -20,6 +20,7 @@ impl SenderPond {
     }
 }
 
+// ANCHOR: state
 impl Copyable for SenderPond {
     fn type_to_copy(&self) -> &str {
         "copy2_classes.SenderPond"
@@ -33,6 +34,7 @@ impl Copyable for SenderPond {
         )])))
     }
 }
+// ANCHOR_END: state
 
 #[tokio::main]
 async fn main() -> Result<()> {

@@ -16,12 +16,14 @@ use spread::{BrokerOptions, RemoteCopy, SecurityOptions, allow_remote_copy, remo
 use crate::common::Shutdown;
 
 /// The receiving side's pond: built from the state, no constructor called.
+// ANCHOR: pond
 #[derive(Debug, Clone, RemoteCopy)]
 struct ReceiverPond {
     color: String,
     #[pb(rename = "numFrogs")]
     num_frogs: i64,
 }
+// ANCHOR_END: pond
 
 impl ReceiverPond {
     fn count_frogs(&self) {
@@ -33,6 +35,7 @@ struct Receiver {
     shutdown: Shutdown,
 }
 
+// ANCHOR: receiver
 #[remote]
 impl Receiver {
     async fn take_pond(&self, pond: ReceiverPond) -> &'static str {
@@ -45,15 +48,18 @@ impl Receiver {
         self.shutdown.request();
     }
 }
+// ANCHOR_END: receiver
 
 #[tokio::main]
 async fn main() -> Result<()> {
     common::init_logging();
     let (port, unregistered) = common::port_and_flag("--unregistered")?;
+    // ANCHOR: register
     let mut security = SecurityOptions::new();
     if !unregistered {
         allow_remote_copy::<ReceiverPond>(&mut security, "copy_sender.CopyPond")?;
     }
+    // ANCHOR_END: register
     let shutdown = Shutdown::default();
     let root = Arc::new(Receiver {
         shutdown: shutdown.clone(),

@@ -13,6 +13,7 @@ use anyhow::Result;
 use spread::{BrokerOptions, Copyable, connect, copy};
 
 /// The sender's module path in the howto: the receiver registers this name.
+// ANCHOR: pond
 #[derive(Debug, Copyable)]
 #[pb(class = "copy_sender.CopyPond")]
 struct CopyPond {
@@ -20,6 +21,7 @@ struct CopyPond {
     #[pb(rename = "numFrogs")]
     num_frogs: i64,
 }
+// ANCHOR_END: pond
 
 impl CopyPond {
     fn count_frogs(&self) {
@@ -38,9 +40,11 @@ async fn main() -> Result<()> {
     pond.count_frogs();
     println!("{}", pond.type_to_copy());
 
+    // ANCHOR: send
     let broker = connect(("127.0.0.1", port), BrokerOptions::default()).await?;
     let root = broker.root_object().await?;
     let status = common::report_take_pond(root.call_remote("takePond", vec![copy(pond)]).await);
+    // ANCHOR_END: send
     if !no_shutdown {
         // The receiver may stop before it answers.
         let _ = root.call_remote("shutdown", vec![]).await;

@@ -17,8 +17,10 @@ async fn main() -> Result<()> {
         .nth(1)
         .map_or(Ok(8800), |p| p.parse())
         .context("PORT must be a number")?;
+    // ANCHOR: connect
     let broker = connect(("127.0.0.1", port), BrokerOptions::default()).await?;
     let root = broker.root_object().await?;
+    // ANCHOR_END: connect
 
     let sent = Value::List(vec![
         Value::from(1),
@@ -50,10 +52,12 @@ async fn main() -> Result<()> {
         .await?;
     println!("add -> {sum:?}");
     anyhow::ensure!(sum == Value::from(big + 5), "add(2**70, 5) gave {sum:?}");
+    // ANCHOR: fail
     match root.call_remote("fail", vec![Value::from("boom")]).await {
         Err(CallError::Remote(e)) => println!("fail -> error {}: {}", e.remote_type, e.value),
         other => anyhow::bail!("fail gave {other:?}"),
     }
+    // ANCHOR_END: fail
     println!(
         "shutdown -> {:?}",
         root.call_remote("shutdown", vec![]).await?

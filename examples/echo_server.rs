@@ -13,10 +13,13 @@ use spread::{BigInt, BrokerOptions, RemoteError, Value, remote};
 
 use crate::common::Shutdown;
 
+// ANCHOR: root
 struct Echo {
     shutdown: Shutdown,
 }
+// ANCHOR_END: root
 
+// ANCHOR: remote
 #[remote]
 impl Echo {
     async fn echo(&self, x: Value) -> Value {
@@ -38,6 +41,7 @@ impl Echo {
         self.shutdown.request();
     }
 }
+// ANCHOR_END: remote
 
 /// A Python int of any size, as it arrived (`bool` is an int in Python).
 fn int(v: &Value) -> Option<BigInt> {
@@ -77,9 +81,11 @@ fn add(a: &Value, b: &Value) -> Result<Value, RemoteError> {
 async fn main() -> Result<()> {
     common::init_logging();
     let (port, _) = common::port_and_flag("")?;
+    // ANCHOR: serve
     let shutdown = Shutdown::default();
     let root = Arc::new(Echo {
         shutdown: shutdown.clone(),
     });
     common::serve_until(port, BrokerOptions::default(), root, shutdown).await
+    // ANCHOR_END: serve
 }

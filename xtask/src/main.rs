@@ -8,10 +8,14 @@
 //! - `layering`: fails when a crate depends on a layer above it.
 //! - `bench`: the criterion benches.
 //! - `demo`: the howto's live-cache example, Rust and Twisted mixed.
+//! - `docs`: builds the documentation site into `target/book` (the mdBook
+//!   in `docs/book` with every crate's rustdoc under `api/`) and checks its
+//!   links and how headless Chromium renders it.
 //! - `venv`: installs Twisted into `target/interop-venv` (the others do it
 //!   when they need it).
 
 mod demo;
+mod docs;
 mod layering;
 mod process;
 mod venv;
@@ -22,7 +26,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::process::{cargo, run};
 
-const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | venv>";
+const USAGE: &str =
+    "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | venv>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +39,7 @@ fn main() -> Result<()> {
         ["layering"] => layering::check_workspace(),
         ["bench", rest @ ..] => bench(rest),
         ["demo"] => demo::run(),
+        ["docs"] => docs::run_all(),
         ["venv"] => venv::python().map(drop),
         _ => bail!("{USAGE}"),
     }
@@ -79,6 +85,7 @@ fn ci() -> Result<()> {
     })?;
     step("interop: the Python peer against Twisted", peer_selfcheck)?;
     step("interop: Rust against real Twisted", interop_tests)?;
+    step("docs site: build, links, browser", docs::run_all)?;
     eprintln!("xtask ci: all checks passed");
     Ok(())
 }

@@ -50,7 +50,7 @@ pub(crate) fn has_nextest() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn describe(cmd: &Command) -> String {
+pub(crate) fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for arg in cmd.get_args() {
         s.push(' ');

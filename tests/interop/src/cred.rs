@@ -121,6 +121,7 @@ impl Account {
     }
 }
 
+// ANCHOR: view
 /// The shared viewable: `view_whoami(perspective, greeting)`.
 struct View;
 
@@ -131,6 +132,7 @@ impl View {
         Value::List(vec![greeting, Value::from(id)])
     }
 }
+// ANCHOR_END: view
 
 /// The shared board: each perspective gets its own state.
 struct Board {

@@ -4,6 +4,7 @@
 //! Not published; `cargo xtask ci` runs its tests against the Twisted that
 //! it installs in `target/interop-venv`.
 
+pub mod certs;
 pub mod cred;
 pub mod peer;
 pub mod scenario;

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use serde_json::Value as Json;
+use spread_interop::certs::Certs;
 use spread_interop::peer::{Process, python, workspace_root};
 
 /// The value vectors no literal can write, and why: they are skipped, and
@@ -217,52 +217,6 @@ fn call_bad_literal_exits_64() {
         stderr.contains("invalid value '[1,'") && stderr.contains("expected a value"),
         "{stderr}"
     );
-}
-
-/// A CA and a server certificate for `localhost` and `127.0.0.1` signed by
-/// it, and a CA nobody trusts, as PEM files in a directory removed at the end.
-struct Certs {
-    dir: PathBuf,
-}
-
-impl Certs {
-    fn new() -> Certs {
-        let dir = std::env::temp_dir().join(format!("spread-cli-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let write = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
-        let ca = |name: &str| {
-            let key = KeyPair::generate().unwrap();
-            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params
-                .distinguished_name
-                .push(rcgen::DnType::CommonName, name);
-            let cert = params.self_signed(&key).unwrap();
-            (params, key, cert)
-        };
-        let (ca_params, ca_key, ca_cert) = ca("spread call CA");
-        write("ca.pem", ca_cert.pem());
-        write("other-ca.pem", ca("untrusted CA").2.pem());
-        let key = KeyPair::generate().unwrap();
-        let params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        let cert = params
-            .signed_by(&key, &Issuer::from_params(&ca_params, &ca_key))
-            .unwrap();
-        write("server.pem", cert.pem());
-        write("server-key.pem", key.serialize_pem());
-        Certs { dir }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
-}
-
-impl Drop for Certs {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 #[test]

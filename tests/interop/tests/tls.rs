@@ -2,72 +2,14 @@
 //! certificates made on the fly: verified, refused when they do not verify,
 //! and client certificates required by the Rust server.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use spread::BrokerOptions;
 use spread::tls::{ServerTls, serve_tls};
+use spread_interop::certs::Certs;
 use spread_interop::peer::{Process, python, workspace_root};
-
-/// PEM files in a directory of their own, removed at the end.
-struct Certs {
-    dir: PathBuf,
-}
-
-impl Certs {
-    /// A CA; a server certificate for `localhost` and `127.0.0.1` and a
-    /// client certificate, both signed by it; and a CA nobody trusts.
-    fn new() -> Certs {
-        let dir = std::env::temp_dir().join(format!(
-            "spread-tls-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(rcgen::DnType::CommonName, "spread interop CA");
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::from_params(&ca, &ca_key);
-        let write = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
-        write("ca.pem", ca_cert.pem());
-        for (name, sans) in [
-            (
-                "server",
-                vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
-            ),
-            ("client", vec!["client.example".to_owned()]),
-        ] {
-            let key = KeyPair::generate().unwrap();
-            let mut params = CertificateParams::new(sans).unwrap();
-            params
-                .distinguished_name
-                .push(rcgen::DnType::CommonName, name);
-            let cert = params.signed_by(&key, &issuer).unwrap();
-            write(&format!("{name}.pem"), cert.pem());
-            write(&format!("{name}-key.pem"), key.serialize_pem());
-        }
-        let other_key = KeyPair::generate().unwrap();
-        let mut other = CertificateParams::new(Vec::<String>::new()).unwrap();
-        other.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        write("other-ca.pem", other.self_signed(&other_key).unwrap().pem());
-        Certs { dir }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
-}
-
-impl Drop for Certs {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// Starts a server that prints `listening on 127.0.0.1:PORT`; its port.
 fn start(command: Command) -> (Process, u16) {

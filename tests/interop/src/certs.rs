@@ -14,7 +14,7 @@ pub struct Certs {
 impl Certs {
     /// A CA; a server certificate for `localhost` and `127.0.0.1` and a
     /// client certificate, both signed by it; and a CA nobody trusts.
-    pub fn new() -> Certs {
+    pub fn generate() -> Certs {
         // One directory per process and thread: tests run in parallel.
         let dir = std::env::temp_dir().join(format!(
             "spread-tls-{}-{:?}",

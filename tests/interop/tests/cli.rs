@@ -227,7 +227,7 @@ fn call_logs_in_over_tls_to_twisted_and_rust() {
         );
         return;
     };
-    let certs = Certs::new();
+    let certs = Certs::generate();
     let (cert, key) = (certs.path("server.pem"), certs.path("server-key.pem"));
     let mut twisted = Command::new(&python);
     twisted

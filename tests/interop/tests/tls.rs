@@ -50,7 +50,7 @@ fn login_examples_over_tls_interoperate_with_twisted() {
         eprintln!("SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it");
         return;
     };
-    let certs = Certs::new();
+    let certs = Certs::generate();
     let (cert, key) = (certs.path("server.pem"), certs.path("server-key.pem"));
     let servers: [(&str, Command); 2] = [
         ("Twisted server", {
@@ -105,7 +105,7 @@ fn the_rust_server_requires_twisteds_client_certificate() {
         eprintln!("SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it");
         return;
     };
-    let certs = Certs::new();
+    let certs = Certs::generate();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (server, port) = runtime.block_on(async {
         let tls = ServerTls::from_pem_files(certs.path("server.pem"), certs.path("server-key.pem"))

@@ -6,6 +6,7 @@
 mod call;
 mod decode;
 mod proxy;
+mod python;
 
 use std::process::ExitCode;
 

@@ -6,7 +6,8 @@ use spread::jelly::{Date, DateTime, Decimal, Instance, Shared, Time, TimeDelta};
 use spread::{BigInt, Dict, Value};
 
 use crate::call::literal::parse;
-use crate::call::repr::{float_repr, repr};
+use crate::call::repr::repr;
+use crate::python::float_repr;
 
 fn parsed(text: &str) -> Value {
     match parse(text) {

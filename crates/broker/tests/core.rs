@@ -13,8 +13,8 @@ use spread_broker::proto::{
 };
 use spread_broker::{BrokerOptions, CallError, ProtocolError, Table};
 use spread_flavors::{
-    BoxFuture, Cacheable, Call, LocalCacheable, LocalReferenceable, Referenceable, RemoteError,
-    cache, reference,
+    BoxFuture, Call, LocalCacheable, LocalReferenceable, Referenceable, RemoteError, cache,
+    reference,
 };
 use spread_jelly::{Dict, Value};
 
@@ -381,13 +381,11 @@ fn a_cache_lives_from_its_first_send_to_the_last_decache() {
     let first = p.root_call(1, "echo", vec![cache(owner.clone())]).unwrap();
     // The server held a cache for the length of the call, and echoed it
     // back: the owner gets its own object.
-    let back = first
-        .downcast_ref::<LocalCacheable>()
-        .expect("our own Cacheable");
-    assert!(Arc::ptr_eq(
-        back.object(),
-        &(owner.clone() as Arc<dyn Cacheable>)
-    ));
+    // Equal means the same object: the owner's own Cacheable.
+    assert_eq!(
+        first.downcast_ref::<LocalCacheable>(),
+        Some(&LocalCacheable::new(owner.clone()))
+    );
     assert_eq!(owner.observers.lock().unwrap().len(), 1);
     assert_eq!(p.client.core.stats().caches, 1);
     assert_eq!(p.server.core.stats().remote_caches, 1);
@@ -581,13 +579,11 @@ fn a_cache_released_before_the_answer_that_returns_it_still_arrives() {
         .unwrap();
     p.settle().unwrap();
     let back = p.client.reply(1).unwrap();
-    let back = back
-        .downcast_ref::<LocalCacheable>()
-        .expect("our own Cacheable");
-    assert!(Arc::ptr_eq(
-        back.object(),
-        &(owner.clone() as Arc<dyn Cacheable>)
-    ));
+    // Equal means the same object: the owner's own Cacheable.
+    assert_eq!(
+        back.downcast_ref::<LocalCacheable>(),
+        Some(&LocalCacheable::new(owner.clone()))
+    );
     assert_eq!(owner.stopped.load(Ordering::SeqCst), 1);
     assert_eq!(p.client.core.stats().caches, 0);
     assert!(

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use spread_broker::{BrokerOptions, RemoteCacheRef};
-use spread_flavors::{Cacheable, Copyable, LocalCacheable, RemoteCopy, allow_copy, cache, copy};
+use spread_flavors::{Copyable, LocalCacheable, RemoteCopy, allow_copy, cache, copy};
 use spread_jelly::{Error, Value};
 use spread_security::SecurityOptions;
 
@@ -48,13 +48,11 @@ async fn one_observer_per_peer_however_many_sends_and_the_lifecycle_ends_cleanly
 
     // Sent back, the cache is the owner's own object.
     let back = root.call_remote("firstKept", vec![]).await.unwrap();
-    let back = back
-        .downcast_ref::<LocalCacheable>()
-        .expect("our own Cacheable");
-    assert!(Arc::ptr_eq(
-        back.object(),
-        &(owner.clone() as Arc<dyn Cacheable>)
-    ));
+    // Equal means the same object: the owner's own Cacheable.
+    assert_eq!(
+        back.downcast_ref::<LocalCacheable>(),
+        Some(&LocalCacheable::new(owner.clone()))
+    );
 
     // Both handles dropped: one stoppedObserving, then uncache.
     root.call_remote("dropKept", vec![]).await.unwrap();

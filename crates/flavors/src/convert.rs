@@ -271,46 +271,35 @@ fn text_keyed<'a, T>(
         .map(move |(k, v)| Ok((String::from_value(k)?, read(v)?))))
 }
 
-impl<T: FromValue, S: BuildHasher + Default> FromValue for HashMap<String, T, S> {
-    /// From a dict with text keys.
-    fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        if let Some(read) = through_shared(value, "dict", Self::from_value) {
-            return read;
-        }
-        text_keyed(value, T::from_value)?.collect()
-    }
+/// Maps with text keys, read from a dict (a key given twice keeps its
+/// last value, as in Python).
+macro_rules! map_from_value {
+    ($($map:ty => [$($bounds:tt)*]),*) => {$(
+        impl<T: FromValue, $($bounds)*> FromValue for $map {
+            /// From a dict with text keys.
+            fn from_value(value: &Value) -> Result<Self, RemoteError> {
+                if let Some(read) = through_shared(value, "dict", Self::from_value) {
+                    return read;
+                }
+                text_keyed(value, T::from_value)?.collect()
+            }
 
-    fn from_owned(value: Value) -> Result<Self, RemoteError> {
-        match value {
-            Value::Dict(d) => d
-                .into_iter()
-                .map(|(k, v)| Ok((String::from_owned(k)?, T::from_owned(v)?)))
-                .collect(),
-            other => Self::from_value(&other),
+            fn from_owned(value: Value) -> Result<Self, RemoteError> {
+                match value {
+                    Value::Dict(d) => d
+                        .into_iter()
+                        .map(|(k, v)| Ok((String::from_owned(k)?, T::from_owned(v)?)))
+                        .collect(),
+                    other => Self::from_value(&other),
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl<T: FromValue> FromValue for BTreeMap<String, T> {
-    /// From a dict with text keys; a key given twice keeps its last value,
-    /// as in Python.
-    fn from_value(value: &Value) -> Result<Self, RemoteError> {
-        if let Some(read) = through_shared(value, "dict", Self::from_value) {
-            return read;
-        }
-        text_keyed(value, T::from_value)?.collect()
-    }
-
-    fn from_owned(value: Value) -> Result<Self, RemoteError> {
-        match value {
-            Value::Dict(d) => d
-                .into_iter()
-                .map(|(k, v)| Ok((String::from_owned(k)?, T::from_owned(v)?)))
-                .collect(),
-            other => Self::from_value(&other),
-        }
-    }
-}
+map_from_value!(
+    HashMap<String, T, S> => [S: BuildHasher + Default],
+    BTreeMap<String, T> => []
+);
 
 macro_rules! tuple_from_value {
     ($len:literal: $($t:ident $v:ident)*) => {

@@ -208,6 +208,20 @@ pub enum ConnectionError {
     /// The peer closed the connection before the PB handshake finished.
     #[error("the peer closed the connection during the handshake")]
     ClosedDuringHandshake,
+    /// The peer did not finish the PB handshake in time
+    /// ([`BrokerOptions::with_handshake_timeout`](crate::BrokerOptions::with_handshake_timeout)).
+    #[error("the peer did not finish the handshake within {0:?}")]
+    HandshakeTimeout(std::time::Duration),
+    /// The peer closed the connection in the middle of a frame: what it
+    /// was sending is lost.
+    #[error("the peer closed the connection in the middle of a frame")]
+    ClosedMidFrame,
+    /// A graceful close did not finish in time
+    /// ([`BrokerOptions::with_close_timeout`](crate::BrokerOptions::with_close_timeout)):
+    /// calls still running were dropped, or the peer did not read what was
+    /// queued.
+    #[error("the graceful close did not finish within {0:?}")]
+    CloseTimeout(std::time::Duration),
 }
 
 impl From<io::Error> for ConnectionError {

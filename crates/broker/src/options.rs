@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use spread_banana::Limits;
 use spread_flavors::Referenceable;
@@ -40,6 +41,8 @@ pub struct BrokerOptions {
     pub(crate) max_incoming_calls: usize,
     pub(crate) max_output_buffer: usize,
     pub(crate) unsafe_tracebacks: bool,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) close_timeout: Duration,
 }
 
 impl Default for BrokerOptions {
@@ -53,6 +56,8 @@ impl Default for BrokerOptions {
             max_incoming_calls: 1024,
             max_output_buffer: 64 << 20,
             unsafe_tracebacks: false,
+            handshake_timeout: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -138,6 +143,26 @@ impl BrokerOptions {
         self
     }
 
+    /// Sets how long the PB handshake may take (30 seconds by default); a
+    /// peer that connects and never finishes it is disconnected then, so
+    /// idle sockets cannot pile up. Twisted has no such bound. Like every
+    /// timer, it needs a tokio runtime with time enabled.
+    #[must_use]
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> BrokerOptions {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a graceful close ([`Broker::close`](crate::Broker::close),
+    /// [`Server::shutdown`](crate::Server::shutdown)) waits (10 seconds by
+    /// default) for the peer's calls in progress to be answered and for the
+    /// peer to read what is queued; then the connection closes at once.
+    #[must_use]
+    pub fn with_close_timeout(mut self, timeout: Duration) -> BrokerOptions {
+        self.close_timeout = timeout;
+        self
+    }
+
     /// Sends tracebacks with errors (Twisted's `unsafeTracebacks`).
     #[must_use]
     pub fn with_unsafe_tracebacks(mut self, on: bool) -> BrokerOptions {
@@ -167,6 +192,8 @@ impl fmt::Debug for BrokerOptions {
             .field("max_incoming_calls", &self.max_incoming_calls)
             .field("max_output_buffer", &self.max_output_buffer)
             .field("unsafe_tracebacks", &self.unsafe_tracebacks)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("close_timeout", &self.close_timeout)
             .finish()
     }
 }

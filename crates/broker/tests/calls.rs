@@ -169,7 +169,7 @@ async fn a_lost_connection_fails_every_pending_call_and_runs_callbacks() {
         })
         .collect();
     tables(&p.server, |s| s.calls_serving == 5).await;
-    p.server.close();
+    p.server.abort();
     for call in pending {
         let result = tokio::time::timeout(Duration::from_secs(5), call)
             .await
@@ -360,4 +360,56 @@ async fn close_refuses_new_calls_and_abort_ends_at_once() {
     p.server.abort();
     assert!(p.server.closed().await.is_none());
     p.client.closed().await;
+}
+
+/// A graceful close answers the peer's calls in progress, refuses the ones
+/// that arrive after it began (with Twisted's `PBConnectionLost`), and
+/// closes once the answers are written.
+#[tokio::test]
+async fn a_graceful_close_answers_the_calls_in_progress() {
+    let p = pair(BrokerOptions::default(), BrokerOptions::default());
+    let root = p.client.root_object().await.unwrap();
+    let waiting: Vec<_> = (0..3)
+        .map(|_| {
+            let root = root.clone();
+            tokio::spawn(async move { root.call_remote("waitGate", vec![]).await })
+        })
+        .collect();
+    tables(&p.server, |s| s.calls_serving == 3).await;
+    p.server.close();
+    // The gate is shut, so the connection is still open: this call arrives
+    // while the server closes.
+    match root.call_remote("echo", vec![Value::from(1)]).await {
+        Err(CallError::Remote(e)) => assert!(e.is("twisted.spread.pb.PBConnectionLost"), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    p.root.gate.notify_waiters();
+    for call in waiting {
+        let answer = call.await.unwrap().unwrap();
+        assert_eq!(answer, Value::from("through"));
+    }
+    assert!(p.server.closed().await.is_none());
+    p.client.closed().await;
+}
+
+/// A call that never finishes holds a graceful close only as long as the
+/// close timeout; then the connection closes at once, with the reason.
+#[tokio::test(start_paused = true)]
+async fn a_graceful_close_gives_up_after_its_timeout() {
+    let p = pair(
+        BrokerOptions::default(),
+        BrokerOptions::default().with_close_timeout(Duration::from_secs(3)),
+    );
+    let root = p.client.root_object().await.unwrap();
+    let hanging = tokio::spawn(async move { root.call_remote("hang", vec![]).await });
+    tables(&p.server, |s| s.calls_serving == 1).await;
+    p.server.close();
+    assert!(matches!(
+        p.server.closed().await,
+        Some(ConnectionError::CloseTimeout(d)) if d == Duration::from_secs(3)
+    ));
+    assert!(matches!(
+        hanging.await.unwrap(),
+        Err(CallError::ConnectionLost)
+    ));
 }

@@ -354,3 +354,44 @@ async fn the_none_dialect_works_without_vocabulary() {
         .unwrap();
     assert_eq!(answer, expected);
 }
+
+/// A peer that connects and never answers the dialect offer is
+/// disconnected when the handshake timeout passes.
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_finishes_the_handshake_is_disconnected() {
+    let (mut raw, theirs) = tokio::io::duplex(4096);
+    let options = BrokerOptions::default().with_handshake_timeout(Duration::from_secs(2));
+    let (broker, driver) = Broker::new(theirs, Role::Server, options);
+    let task = tokio::spawn(driver);
+    let mut offer = [0u8; 12];
+    raw.read_exact(&mut offer).await.unwrap();
+    let reason = task.await.unwrap();
+    assert!(
+        matches!(reason, Err(ConnectionError::HandshakeTimeout(d)) if d == Duration::from_secs(2)),
+        "{reason:?}"
+    );
+    assert!(broker.root_object().await.is_err());
+}
+
+/// A peer that closes in the middle of a frame (a float cut short here)
+/// ends the connection with a reason, not as an orderly close.
+#[tokio::test]
+async fn a_peer_that_closes_mid_frame_is_reported() {
+    for partial in [
+        &b"\x02\x80\x07\x82message\x84\x01\x02\x03"[..],
+        b"\x01\x02\x03",
+    ] {
+        let (mut raw, task) = server(BrokerOptions::default()).await;
+        raw.write_all(partial).await.unwrap();
+        raw.shutdown().await.unwrap();
+        drop(raw);
+        let reason = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the broker did not close")
+            .unwrap();
+        assert!(
+            matches!(reason, Err(ConnectionError::ClosedMidFrame)),
+            "{partial:?}: {reason:?}"
+        );
+    }
+}

@@ -19,6 +19,8 @@ pub(crate) struct TestRoot {
     pub(crate) calls: AtomicUsize,
     records: Mutex<Vec<Value>>,
     pub(crate) kept: Mutex<Vec<Value>>,
+    /// Opened by the test: `waitGate` calls answer once it is.
+    pub(crate) gate: tokio::sync::Notify,
 }
 
 impl Referenceable for TestRoot {
@@ -62,6 +64,10 @@ impl Referenceable for TestRoot {
                     Err(e)
                 }
                 "hang" => std::future::pending().await,
+                "waitGate" => {
+                    self.gate.notified().await;
+                    Ok(Value::from("through"))
+                }
                 "panic" => panic!("a bug in a remote method"),
                 "panicLater" => {
                     tokio::task::yield_now().await;

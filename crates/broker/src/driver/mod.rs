@@ -320,8 +320,12 @@ impl Broker {
         }
     }
 
-    /// Closes the connection once what is already queued is written;
-    /// calls made after this fail with [`CallError::ConnectionLost`].
+    /// Closes the connection gracefully: calls made after this fail with
+    /// [`CallError::ConnectionLost`], and so do the peer's (it gets Twisted's
+    /// `PBConnectionLost`); the peer's calls already in progress are
+    /// answered, and once what is queued is written the connection closes.
+    /// If that takes longer than the close timeout
+    /// ([`BrokerOptions::with_close_timeout`]), it closes at once.
     pub fn close(&self) {
         let _ = self.link.tx.send(Command::Close);
     }
@@ -441,45 +445,31 @@ where
                 () = async { let _ = stopped.wait_for(|s| *s).await; } => break,
             }
         }
+        // New connections are refused from here on, not left in the backlog.
+        drop(listener);
         let brokers = brokers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .unwrap_or_default();
+        // Each connection answers the calls it is serving and writes what
+        // it has queued, within its own close timeout; then it closes.
         for broker in &brokers {
             broker.close();
         }
-        let all_closed = async {
-            for broker in &brokers {
-                broker.closed().await;
-            }
-        };
-        // A peer that does not read could hold a graceful close for ever.
-        if tokio::time::timeout(SHUTDOWN_GRACE, all_closed)
-            .await
-            .is_err()
-        {
-            tracing::warn!("connections still writing after the grace period; aborting them");
-            for broker in &brokers {
-                broker.abort();
-            }
-            for broker in &brokers {
-                broker.closed().await;
-            }
+        for broker in &brokers {
+            broker.closed().await;
         }
     });
     Server { stop, task }
 }
 
-/// How long [`Server::shutdown`] lets connections write what they have
-/// queued before it closes them at once.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-
 impl Server {
-    /// Stops accepting, closes every connection once what it has queued is
-    /// written (at most ten seconds; then at once), and waits for them.
-    /// Like the rest of tokio's timed operations, it needs a runtime with
-    /// time enabled.
+    /// Shuts the server down gracefully: new connections are refused at
+    /// once, every connection is closed as [`Broker::close`] closes it
+    /// (the calls in progress answered, what is queued written, within the
+    /// close timeout of [`BrokerOptions::with_close_timeout`]; then at
+    /// once), and this returns when all are closed.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -650,6 +640,34 @@ fn finish(
         .try_for_each(|release| core.release(release))
 }
 
+/// What the connection's timer is counting down to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Deadline {
+    /// The handshake must be done by then.
+    Handshake(std::time::Duration),
+    /// A graceful close must be done by then.
+    Close(std::time::Duration),
+}
+
+impl Deadline {
+    /// Why the connection closes when the deadline passes.
+    fn missed(self) -> ConnectionError {
+        match self {
+            Deadline::Handshake(after) => ConnectionError::HandshakeTimeout(after),
+            Deadline::Close(after) => ConnectionError::CloseTimeout(after),
+        }
+    }
+}
+
+/// What a call that arrives while this side closes gets: what Twisted's
+/// callers get for a connection lost under their call.
+fn closing_refusal() -> RemoteError {
+    RemoteError::new(
+        "twisted.spread.pb.PBConnectionLost",
+        "the connection is closing",
+    )
+}
+
 /// Delivers the replies among the core's events.
 fn deliver_replies(core: &mut Core<Reply>) {
     while let Some(event) = core.poll_event() {
@@ -680,6 +698,10 @@ where
     // stream may hold them until it is flushed.
     let mut unflushed = false;
     let mut published = Stats::default();
+    // One timer: first the handshake's deadline, then the graceful close's.
+    let mut deadline = Some(Deadline::Handshake(core.options().handshake_timeout));
+    let timer = tokio::time::sleep(core.options().handshake_timeout);
+    tokio::pin!(timer);
     let result: Result<(), ConnectionError> = 'run: loop {
         while let Some(event) = core.poll_event() {
             let finished = match event {
@@ -687,6 +709,8 @@ where
                     link.status.send_replace(Status::Ready);
                     continue;
                 }
+                // A closing connection starts nothing new.
+                Event::Call(call) if close != Close::No => (call.request, Err(closing_refusal())),
                 Event::Call(call) => match start(call) {
                     Ok(finished) => finished,
                     Err(running) => {
@@ -720,11 +744,23 @@ where
             link.stats.send_replace(stats);
         }
         let drained = core.transmit().is_empty() && !unflushed;
-        if close == Close::Now || (close == Close::Flush && drained) {
+        if close == Close::Now || (close == Close::Flush && drained && calls.is_empty()) {
             break Ok(());
         }
+        if close != Close::No && !matches!(deadline, Some(Deadline::Close(_))) {
+            let timeout = core.options().close_timeout;
+            timer.as_mut().reset(tokio::time::Instant::now() + timeout);
+            deadline = Some(Deadline::Close(timeout));
+        } else if matches!(deadline, Some(Deadline::Handshake(_))) && core.is_ready() {
+            deadline = None;
+        }
         tokio::select! {
-            read = reader.read_buf(&mut input), if close == Close::No => match read {
+            // Read while closing too: the answers to calls that the calls
+            // still running made are yet to come.
+            read = reader.read_buf(&mut input) => match read {
+                Ok(0) if core.is_mid_frame(&input) && core.is_ready() => {
+                    break Err(ConnectionError::ClosedMidFrame)
+                }
                 Ok(0) if core.is_ready() => break Ok(()),
                 Ok(0) => break Err(ConnectionError::ClosedDuringHandshake),
                 Ok(_) => {
@@ -763,6 +799,11 @@ where
                     break Err(e.into());
                 }
             },
+            () = &mut timer, if deadline.is_some() => {
+                if let Some(missed) = deadline {
+                    break Err(missed.missed());
+                }
+            }
         }
     };
     if let Err(reason) = &result {

@@ -368,6 +368,19 @@ impl<R> Core<R> {
         matches!(self.phase, Phase::Closed)
     }
 
+    /// The settings the core was made with (the driver takes its timeouts
+    /// from them).
+    pub fn options(&self) -> &BrokerOptions {
+        &self.options
+    }
+
+    /// Whether the peer's input ends in the middle of a frame: part of one
+    /// held by the decoder, or unread bytes left in `input`. A peer that
+    /// closes then lost what it was sending.
+    pub fn is_mid_frame(&self, input: &[u8]) -> bool {
+        !input.is_empty() || self.decoder.is_mid_expression()
+    }
+
     /// The sizes of the tables.
     pub fn stats(&self) -> Stats {
         let (local_objects, caches) = self.objects.counts();

@@ -10,7 +10,8 @@
 //!
 //! - Connect with [`connect`] and call [`Broker::root_object`]
 //!   (Twisted's `PBClientFactory.getRootObject`), or serve a root object
-//!   with [`serve`] (Twisted's `PBServerFactory(root)`).
+//!   with [`serve`] (Twisted's `PBServerFactory(root)`). [`Reconnecting`]
+//!   keeps a client connected across server restarts.
 //! - Call remote methods with [`RemoteReference::call_remote`]; many calls
 //!   may be in flight on one connection, answered in any order.
 //! - Objects implementing [`Referenceable`](spread_flavors::Referenceable)
@@ -75,7 +76,8 @@ pub mod proto;
 
 // The public interface is:
 pub use crate::driver::{
-    Broker, RemoteCacheRef, RemoteReference, Server, connect, serve, serve_with,
+    Backoff, Broker, Reconnecting, RemoteCacheRef, RemoteReference, Server, connect, serve,
+    serve_with,
 };
 pub use crate::error::{CallError, ConnectionError, Limit, OptionsError, ProtocolError, Table};
 pub use crate::options::BrokerOptions;

@@ -16,6 +16,9 @@ mod hostile;
 // Copyables and caches between two Rust brokers.
 mod flavors;
 
+// A client that reconnects with backoff when its server comes back.
+mod reconnect;
+
 // Cred login: portals, checkers, realms, refusals, logout.
 mod cred;
 

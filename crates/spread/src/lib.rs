@@ -20,8 +20,8 @@ pub use spread_broker::cred;
 #[doc(inline)]
 pub use spread_broker::tls;
 pub use spread_broker::{
-    Broker, BrokerOptions, CallError, RemoteCacheRef, RemoteReference, Server, Stats, connect,
-    serve, serve_with,
+    Backoff, Broker, BrokerOptions, CallError, Reconnecting, RemoteCacheRef, RemoteReference,
+    Server, Stats, connect, serve, serve_with,
 };
 pub use spread_flavors::{
     BoxFuture, Cacheable, Call, Copyable, FromValue, IntoValue, LocalCacheable, LocalReferenceable,

@@ -3,6 +3,7 @@
 //! It keeps no table of its own: every table is the core's.
 
 mod cache;
+mod reconnect;
 mod reference;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
@@ -32,6 +33,7 @@ use crate::{BrokerOptions, CallError, ConnectionError, ProtocolError};
 
 // The public interface is:
 pub use self::cache::RemoteCacheRef;
+pub use self::reconnect::{Backoff, Reconnecting};
 pub use self::reference::RemoteReference;
 
 /// Where a call's answer goes.

@@ -37,6 +37,7 @@ pub struct BrokerOptions {
     pub(crate) security: Arc<SecurityOptions>,
     pub(crate) banana: Limits,
     pub(crate) max_local_objects: usize,
+    pub(crate) max_remote_references: usize,
     pub(crate) max_calls_in_flight: usize,
     pub(crate) max_incoming_calls: usize,
     pub(crate) max_output_buffer: usize,
@@ -52,6 +53,7 @@ impl Default for BrokerOptions {
             security: Arc::new(SecurityOptions::new()),
             banana: Limits::default(),
             max_local_objects: 1024,
+            max_remote_references: 65_536,
             max_calls_in_flight: 4096,
             max_incoming_calls: 1024,
             max_output_buffer: 64 << 20,
@@ -115,6 +117,18 @@ impl BrokerOptions {
     #[must_use]
     pub fn with_max_local_objects(mut self, n: usize) -> BrokerOptions {
         self.max_local_objects = n;
+        self
+    }
+
+    /// Sets how many references to the peer's objects this side may hold
+    /// at once (65 536 by default; each `remote` token that arrives is one,
+    /// until its handle is dropped). A call whose arguments would pass it
+    /// is refused with an error; an answer that would, fails its call.
+    /// Twisted has no such bound; a sender it limits to 1024 objects, but
+    /// one object sent many times is as many references here.
+    #[must_use]
+    pub fn with_max_remote_references(mut self, n: usize) -> BrokerOptions {
+        self.max_remote_references = n;
         self
     }
 
@@ -188,6 +202,7 @@ impl fmt::Debug for BrokerOptions {
             .field("security", &self.security)
             .field("banana", &self.banana)
             .field("max_local_objects", &self.max_local_objects)
+            .field("max_remote_references", &self.max_remote_references)
             .field("max_calls_in_flight", &self.max_calls_in_flight)
             .field("max_incoming_calls", &self.max_incoming_calls)
             .field("max_output_buffer", &self.max_output_buffer)

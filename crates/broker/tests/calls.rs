@@ -239,6 +239,37 @@ async fn the_local_object_table_is_bounded() {
     assert!(root.call_remote("child", vec![]).await.is_ok());
 }
 
+/// The references to the peer's objects this side holds are bounded too:
+/// a call that would pass the bound is refused, and nothing of it stays.
+#[tokio::test]
+async fn the_remote_reference_table_is_bounded() {
+    let p = pair(
+        BrokerOptions::default(),
+        BrokerOptions::default().with_max_remote_references(3),
+    );
+    let root = p.client.root_object().await.unwrap();
+    let refs = |n: usize| -> Vec<Value> {
+        let list = (0..n)
+            .map(|_| reference(Arc::new(crate::support::TestRoot::default())))
+            .collect();
+        vec![Value::List(list)]
+    };
+    match root.call_remote("echo", refs(4)).await {
+        Err(CallError::Remote(e)) => assert!(
+            e.value.contains("Maximum PB reference count exceeded"),
+            "{e:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    tables(&p.server, |s| s.remote_references == 0).await;
+    tables(&p.client, |s| s.local_objects == 0).await;
+    // Within the bound, the same call goes through.
+    let Value::List(back) = root.call_remote("echo", refs(3)).await.unwrap() else {
+        panic!("not a list");
+    };
+    assert_eq!(back.len(), 3);
+}
+
 /// Calls start in the order they arrive, as in Twisted: fire-and-forget
 /// calls followed by a question see every one of them, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

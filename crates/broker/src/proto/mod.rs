@@ -46,7 +46,7 @@ mod frame;
 mod objects;
 mod tokens;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -631,7 +631,11 @@ impl<R> Core<R> {
             remote_caches: RefCell::new(&mut self.remote_caches),
             max_remote_caches: self.options.max_local_objects,
             handles,
-            new_references: Cell::new(0),
+            new_references: RefCell::new(Vec::new()),
+            references_left: self
+                .options
+                .max_remote_references
+                .saturating_sub(self.remote_references),
             generic_instances,
         }
     }
@@ -645,8 +649,25 @@ impl<R> Core<R> {
     ) -> Result<Value, JellyError> {
         let policy = self.policy(handles, generic_instances);
         let value = Unjellier::new(&policy).unjelly(sexp);
-        let made = policy.new_references.get();
-        self.remote_references += made;
+        let mut made = policy.new_references.into_inner();
+        self.remote_references += made.len();
+        if value.is_err() {
+            // The peer counted every `remote` token it sent as a reference
+            // we hold: the ones a refused payload never reached get a handle
+            // too, dropped at once, so each is released with its decref and
+            // nothing stays in the peer's table.
+            let mut all = Vec::new();
+            tokens::remote_tokens(sexp, &mut all);
+            all.sort_unstable();
+            made.sort_unstable();
+            let mut made = made.into_iter().peekable();
+            for luid in all {
+                if made.next_if_eq(&luid).is_none() {
+                    self.remote_references += 1;
+                    drop(handles.remote_reference(luid));
+                }
+            }
+        }
         value
     }
 

@@ -3,7 +3,7 @@
 //! to the peer's objects go back as `local` and `lcache`; tokens that arrive
 //! become handles the driver makes ([`Handles`]).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -124,8 +124,12 @@ pub(super) struct PbPolicy<'a> {
     pub(super) remote_caches: RefCell<&'a mut HashMap<i64, Arc<dyn RemoteCache>>>,
     pub(super) max_remote_caches: usize,
     pub(super) handles: &'a dyn Handles,
-    /// Reference handles made while unjellying, for the connection's count.
-    pub(super) new_references: Cell<usize>,
+    /// The luids of the reference handles made while unjellying, for the
+    /// connection's count (and, if the payload is refused, to tell which of
+    /// its tokens still need a decref).
+    pub(super) new_references: RefCell<Vec<i64>>,
+    /// How many more reference handles this payload may make.
+    pub(super) references_left: usize,
     /// Accept any class as a generic instance (for error payloads, which
     /// Twisted may send as the exception object itself: data, never a local
     /// type).
@@ -170,7 +174,11 @@ impl Policy for PbPolicy<'_> {
             },
             // One handle per token: each sends its own decref when dropped.
             ("remote", [Sexp::Int(luid)]) => {
-                self.new_references.set(self.new_references.get() + 1);
+                let mut made = self.new_references.borrow_mut();
+                if made.len() >= self.references_left {
+                    return Some(Err(Error::custom("Maximum PB reference count exceeded.")));
+                }
+                made.push(*luid);
                 Ok(self.handles.remote_reference(*luid))
             }
             // Our own object, back from the peer: the object itself.
@@ -201,6 +209,15 @@ impl Policy for PbPolicy<'_> {
             )),
             value => Ok(value),
         }
+    }
+}
+
+/// The luids of every `remote` token in a payload, in any order.
+pub(super) fn remote_tokens(sexp: &Sexp, luids: &mut Vec<i64>) {
+    let Sexp::List(items) = sexp else { return };
+    match items.as_slice() {
+        [Sexp::Bytes(tag), Sexp::Int(luid)] if &tag[..] == b"remote" => luids.push(*luid),
+        _ => items.iter().for_each(|item| remote_tokens(item, luids)),
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Decoder {
     stack: Vec<OpenList>,
     /// Bytes consumed so far by the current top-level expression.
     expression_len: usize,
+    /// Tokens read so far in the current top-level expression.
+    expression_tokens: usize,
 }
 
 #[derive(Debug)]
@@ -146,6 +148,7 @@ impl Decoder {
     fn reset(&mut self) {
         self.stack.clear();
         self.expression_len = 0;
+        self.expression_tokens = 0;
     }
 
     fn decode_inner(&mut self, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError> {
@@ -207,6 +210,7 @@ impl Decoder {
             loop {
                 let Some(top) = self.stack.last_mut() else {
                     self.expression_len = 0;
+                    self.expression_tokens = 0;
                     return Ok(Some(item));
                 };
                 top.items.push(item);
@@ -309,10 +313,16 @@ impl Decoder {
         Ok(())
     }
 
-    /// Counts a token's bytes against the expression limit.
+    /// Counts a token and its bytes against the expression's limits.
     fn account(&mut self, token_len: usize) -> Result<(), DecodeError> {
         self.check_expression_len(token_len)?;
+        if self.expression_tokens >= self.limits.max_tokens {
+            return Err(DecodeError::TooManyTokens {
+                limit: self.limits.max_tokens,
+            });
+        }
         self.expression_len += token_len;
+        self.expression_tokens += 1;
         Ok(())
     }
 }

@@ -54,6 +54,12 @@ pub enum DecodeError {
         /// The limit that was exceeded.
         limit: usize,
     },
+    /// One top-level expression of more than [`Limits::max_tokens`](crate::Limits::max_tokens) tokens.
+    #[error("expression of more than the limit of {limit} tokens")]
+    TooManyTokens {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
     /// A VOCAB index that is not in the vocabulary (Twisted: `KeyError`).
     #[error("unknown vocabulary index {index}")]
     UnknownVocabIndex {

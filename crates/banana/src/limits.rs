@@ -48,6 +48,14 @@ pub struct Limits {
     /// 655 360 strings of 655 360 bytes each; this bounds what one frame may
     /// make us hold in memory.
     pub max_expression_len: usize,
+    /// Most tokens (atoms and list headers) in one top-level expression
+    /// (ours: 1 048 576).
+    ///
+    /// A decoded token costs tens of bytes however few it took on the wire
+    /// (an empty list is two bytes), so the byte limit alone would let one
+    /// 16 MiB frame become hundreds of MiB of tree. A million tokens still
+    /// carries Twisted's longest list of small integers.
+    pub max_tokens: usize,
 }
 
 impl Limits {
@@ -64,6 +72,7 @@ impl Limits {
             max_list_len: Limits::TWISTED_SIZE_LIMIT,
             max_depth: 512,
             max_expression_len: 16 * 1024 * 1024,
+            max_tokens: 1 << 20,
         }
     }
 
@@ -99,6 +108,13 @@ impl Limits {
     #[must_use]
     pub const fn max_expression_len(mut self, bytes: usize) -> Limits {
         self.max_expression_len = bytes;
+        self
+    }
+
+    /// Sets [`Limits::max_tokens`].
+    #[must_use]
+    pub const fn max_tokens(mut self, tokens: usize) -> Limits {
+        self.max_tokens = tokens;
         self
     }
 }

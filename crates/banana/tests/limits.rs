@@ -272,6 +272,33 @@ fn expression_longer_than_the_limit_is_refused() {
 }
 
 #[test]
+fn expression_of_more_tokens_than_the_limit_is_refused() {
+    // A list of five ints is six tokens, however the frames are cut.
+    let mut bytes = vec![0x05, 0x80];
+    bytes.extend([0x01, 0x81].repeat(5));
+    let limits = Limits::default().max_tokens(6);
+    let twice = [bytes.clone(), bytes.clone()].concat();
+    assert_eq!(
+        decode_all(&twice, Dialect::Pb, limits).map(|f| f.len()),
+        Ok(2)
+    );
+    let limits = Limits::default().max_tokens(5);
+    assert_eq!(
+        decode_all(&bytes, Dialect::Pb, limits),
+        Err(DecodeError::TooManyTokens { limit: 5 })
+    );
+    // Empty lists are two bytes each: the byte limit alone would let a
+    // frame hold eight million of them.
+    let mut empties = token(300_000, 0x80);
+    empties.extend([0x00, 0x80].repeat(300_000));
+    let limits = Limits::default().max_tokens(100_000);
+    assert_eq!(
+        decode_all(&empties, Dialect::Pb, limits),
+        Err(DecodeError::TooManyTokens { limit: 100_000 })
+    );
+}
+
+#[test]
 fn unknown_type_bytes_are_refused() {
     for byte in 0x88..=0xff {
         assert_eq!(pb(&[byte]), Err(DecodeError::UnknownTypeByte { byte }));

@@ -67,13 +67,14 @@ impl Default for BrokerOptions {
 /// Each Banana limit with the least of it that PB's own frames need: a luid
 /// or request id in an integer header, a seven-item `message`, the short
 /// failure that stands in for an error too big to send.
-fn floors(l: &Limits) -> [(&'static str, usize, usize); 5] {
+fn floors(l: &Limits) -> [(&'static str, usize, usize); 6] {
     [
         ("max_prefix_len", l.max_prefix_len, 10),
         ("max_string_len", l.max_string_len, 64),
         ("max_list_len", l.max_list_len, 16),
         ("max_depth", l.max_depth, 16),
         ("max_expression_len", l.max_expression_len, 1024),
+        ("max_tokens", l.max_tokens, 256),
     ]
 }
 

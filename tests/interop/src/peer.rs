@@ -142,54 +142,93 @@ impl Drop for Peer {
 }
 
 /// A child process, killed if the test ends early, whose output lines
-/// arrive on a channel (read on a thread, so every wait can be bounded, and
+/// arrive on channels (read on threads, so every wait can be bounded, and
 /// so the child never writes into a pipe nobody reads). Its stdin stays
 /// open until it is dropped: the Python servers stop when it closes.
 #[derive(Debug)]
 pub struct Process {
     child: Child,
     lines: mpsc::Receiver<String>,
+    errors: mpsc::Receiver<String>,
+}
+
+/// Sends each line `from` writes down a channel, on a thread of its own.
+fn lines_of(from: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
 }
 
 impl Process {
-    /// Starts `command`, its stdin a pipe kept open and its stdout read.
+    /// Starts `command`, its stdin a pipe kept open and its stdout and
+    /// stderr read.
     pub fn spawn(mut command: Command) -> Process {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout: ChildStdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Process { child, lines }
+        let stderr = child.stderr.take().unwrap();
+        Process {
+            child,
+            lines: lines_of(stdout),
+            errors: lines_of(stderr),
+        }
     }
 
     /// Waits, a bounded time, for a line starting with `prefix`; returns it
     /// and every line before it.
     pub fn wait_for(&self, prefix: &str) -> (String, Vec<String>) {
-        let mut before = Vec::new();
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(20)) {
-                Ok(line) if line.starts_with(prefix) => return (line, before),
-                Ok(line) => before.push(line),
-                Err(_) => panic!("no line starting {prefix:?}; got {before:?}"),
-            }
-        }
+        wait_for_line(&self.lines, |line| line.starts_with(prefix), prefix)
+    }
+
+    /// Waits, a bounded time, for a line of stderr that contains `needle`
+    /// (a logged reason, say); returns it and every line before it.
+    pub fn wait_for_stderr(&self, needle: &str) -> (String, Vec<String>) {
+        wait_for_line(&self.errors, |line| line.contains(needle), needle)
     }
 
     /// The port of a server that said `listening on 127.0.0.1:PORT`.
     pub fn port(&self) -> u16 {
         let (line, _) = self.wait_for("listening on 127.0.0.1:");
         line.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process at once (SIGKILL: no chance to say goodbye) and
+    /// reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits at most 20 s for a line that matches.
+fn wait_for_line(
+    lines: &mpsc::Receiver<String>,
+    matches: impl Fn(&str) -> bool,
+    what: &str,
+) -> (String, Vec<String>) {
+    let mut before = Vec::new();
+    loop {
+        match lines.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if matches(&line) => return (line, before),
+            Ok(line) => before.push(line),
+            Err(_) => panic!("no line with {what:?}; got {before:?}"),
+        }
     }
 }
 

@@ -85,6 +85,10 @@ fn ci() -> Result<()> {
     })?;
     step("interop: the Python peer against Twisted", peer_selfcheck)?;
     step("interop: Rust against real Twisted", interop_tests)?;
+    step(
+        "reliability: hostile peers, faults, tables",
+        reliability_tests,
+    )?;
     step("docs site: build, links, browser", docs::run_all)?;
     eprintln!("xtask ci: all checks passed");
     Ok(())
@@ -103,6 +107,8 @@ fn tests() -> Result<()> {
             "--workspace",
             "--exclude",
             "spread-interop",
+            "--exclude",
+            "spread-reliability",
             "--all-features",
             "--locked",
             "--no-fail-fast",
@@ -114,6 +120,8 @@ fn tests() -> Result<()> {
             "--workspace",
             "--exclude",
             "spread-interop",
+            "--exclude",
+            "spread-reliability",
             "--all-features",
             "--locked",
             "--lib",
@@ -168,6 +176,23 @@ fn interop_tests() -> Result<()> {
     // Only the integration binary: the crate has no unit or doc tests, and
     // an empty run would be the last test summary CI prints.
     let mut cmd = process::cargo_cmd(&["test", "-p", "spread-interop", "--test", "it", "--locked"]);
+    cmd.env("SPREAD_INTEROP_PYTHON", python);
+    run(cmd)
+}
+
+/// The hostile-peer, fault and table suites: real processes (the echo
+/// server, the `spread` command, Twisted's peers) over loopback. They run
+/// after the interop step, which has built what they start.
+fn reliability_tests() -> Result<()> {
+    let python = venv::python()?;
+    let mut cmd = process::cargo_cmd(&[
+        "test",
+        "-p",
+        "spread-reliability",
+        "--test",
+        "it",
+        "--locked",
+    ]);
     cmd.env("SPREAD_INTEROP_PYTHON", python);
     run(cmd)
 }

@@ -170,6 +170,10 @@ async fn a_lost_connection_fails_every_pending_call_and_runs_callbacks() {
         .collect();
     tables(&p.server, |s| s.calls_serving == 5).await;
     p.server.abort();
+    // The calls it was serving are dropped with the connection: its tables
+    // are empty once it is closed.
+    p.server.closed().await;
+    assert_eq!(p.server.stats(), Default::default());
     for call in pending {
         let result = tokio::time::timeout(Duration::from_secs(5), call)
             .await

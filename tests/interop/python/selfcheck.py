@@ -15,7 +15,8 @@ login_client.py against login_server.py, and cred_client.py against
 cred_server.py (each server on a free port, stdin a pipe): the clients' exact
 output and exit status, the servers' `login`/`logout`/`stopped observing`
 lines, and that each server exits 0 with nothing more to say once its stdin
-is closed.
+is closed.  fault_client.py against cred_server.py: it says `ready`, and
+once it is killed the server stops observing for it and logs it out.
 
 The same login over TLS (login_server.py --tls, login_client.py --tls), with
 certificates made for the run by make_certs() in a temporary directory: a
@@ -553,6 +554,31 @@ def cred_checks(server, c):
             c.check(lines.index(stopped) < lines.index(logout), f"cred_server.py: {logout!r} before {stopped!r}")
 
 
+def fault_checks(server, c):
+    """fault_client.py says `ready` once the server waits on its mind; killed
+    there, the server stops observing for it and logs it out."""
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "fault_client.py"), str(server.port)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+    )
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in proc.stdout], daemon=True).start()
+    try:
+        first = lines.get(timeout=LINE_LIMIT)
+    except queue.Empty:
+        first = None
+    c.check(first == "ready", f"fault_client.py: first line {first!r}")
+    proc.kill()
+    proc.wait()
+    got = server.take(3)
+    want = ["login alice", "stopped observing alice", "logout alice"]
+    c.check(got == want, f"cred_server.py after fault_client.py was killed: {got}")
+
+
 def main():
     peer = Peer()
     c = Checker()
@@ -567,6 +593,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="selfcheck-tls-") as directory:
         tls_checks(c, make_certs(directory))
     server_checks(c, "cred_server.py", cred_checks)
+    server_checks(c, "cred_server.py", fault_checks)
     if c.failures:
         sys.stderr.write(f"selfcheck: {len(c.failures)} of {c.count} checks failed\n")
         sys.exit(1)

@@ -5,10 +5,16 @@
 // Hostile peers against the Rust echo server, beside a well-behaved client.
 mod hostile;
 
+// Processes killed mid-call, servers restarted, graceful shutdown.
+mod faults;
+
+// Tables empty again after many calls passing references and caches.
+mod tables;
+
 use std::path::PathBuf;
 use std::process::Command;
 
-use spread_interop::peer::{Process, workspace_root};
+use spread_interop::peer::{Process, python, workspace_root};
 
 /// A built example binary.
 fn example(name: &str) -> PathBuf {
@@ -32,4 +38,43 @@ fn echo_server() -> (Process, u16) {
     let server = Process::spawn(command);
     let port = server.port();
     (server, port)
+}
+
+/// A Python peer of `tests/interop/python`, run with the Python that has
+/// Twisted (`cargo xtask ci` installs it; `cargo xtask venv` does only that).
+fn twisted(script: &str) -> Command {
+    let python = python()
+        .unwrap()
+        .expect("Twisted is not installed: run `cargo xtask venv` first");
+    let mut command = Command::new(python);
+    command.arg(workspace_root().join("tests/interop/python").join(script));
+    command
+}
+
+/// The `spread` command, built.
+fn spread_command() -> Command {
+    let path = workspace_root().join("target/debug/spread");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p spread-cli` first",
+        path.display()
+    );
+    Command::new(path)
+}
+
+/// A runtime for the Rust side of a test.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `future` on `runtime`, failing the test if it takes longer than
+/// [`PATIENCE`](spread_reliability::PATIENCE).
+fn within<T>(runtime: &tokio::runtime::Runtime, future: impl Future<Output = T>) -> T {
+    runtime
+        .block_on(async { tokio::time::timeout(spread_reliability::PATIENCE, future).await })
+        .expect("took longer than the test's patience")
 }

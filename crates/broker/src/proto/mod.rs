@@ -1068,6 +1068,9 @@ impl<R> Core<R> {
         self.serializing.clear();
         // Handles that outlive the connection name nothing any more.
         self.remote_references = 0;
+        // The peer's calls still running will never be answered: the
+        // driver drops them with the connection.
+        self.serving = 0;
         self.out.clear();
     }
 }

@@ -171,7 +171,9 @@ impl Builder {
 
     /// Interrupts the running command, if any, and waits until it ended.
     async fn stop_command(&self) {
-        if let Some(running) = self.current.lock().await.take() {
+        if let Some(running) = self.current.lock().await.take()
+            && !running.done.is_finished()
+        {
             tracing::info!(builder = %self.name, command = %running.id, "stopping the command");
             running
                 .interrupt

@@ -149,8 +149,9 @@ async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
             Some(Stop::Unauthorized(why)) => Err(anyhow!(
-                "the master refused the login of {:?}: check the worker's name and password ({why})",
-                cli.name
+                "the master refused the login of {:?}: check the worker's name and password{}",
+                cli.name,
+                if why.is_empty() { String::new() } else { format!(" ({why})") }
             )),
             None => Ok(()),
         },

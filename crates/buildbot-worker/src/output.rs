@@ -18,9 +18,15 @@ const BUFFER_SIZE: usize = 64 * 1024;
 const BUFFER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest line sent whole (Buildbot's `max_line_length`).
 const MAX_LINE: usize = 4096;
-/// Updates sent and not yet answered before the next one waits: the
-/// master's pace bounds what a fast command queues.
-const WINDOW: usize = 32;
+/// Update bytes sent and not yet answered before the next update waits:
+/// the master's pace bounds what a fast command queues. A small window
+/// would not do: Twisted does not turn Nagle's algorithm off, so the
+/// master's answers come in bursts, each after a delayed ACK; the Python
+/// worker does not wait for them at all.
+const WINDOW_BYTES: usize = 8 << 20;
+/// Updates not yet answered before the next one waits (well under the
+/// broker's limit of calls in flight).
+const WINDOW_CALLS: usize = 1024;
 
 type Answer = Pin<Box<dyn Future<Output = Result<Value, CallError>> + Send>>;
 
@@ -42,7 +48,8 @@ pub(crate) struct Updates {
     gathered: Vec<Item>,
     gathered_len: usize,
     deadline: Option<Instant>,
-    unanswered: VecDeque<Answer>,
+    unanswered: VecDeque<(Answer, usize)>,
+    unanswered_bytes: usize,
 }
 
 /// Which stream a piece of text belongs to.
@@ -61,6 +68,7 @@ impl Updates {
             gathered_len: 0,
             deadline: None,
             unanswered: VecDeque::new(),
+            unanswered_bytes: 0,
         }
     }
 
@@ -112,11 +120,12 @@ impl Updates {
             }
         }
         self.send_gathered().await;
-        while let Some(answer) = self.unanswered.pop_front() {
+        while let Some((answer, _)) = self.unanswered.pop_front() {
             if let Err(e) = answer.await {
                 tracing::debug!(%e, "an update was not answered");
             }
         }
+        self.unanswered_bytes = 0;
     }
 
     fn split(&mut self, stream: Stream, text: &str, flush: bool) -> Option<String> {
@@ -171,9 +180,13 @@ impl Updates {
             .get_or_insert_with(|| Instant::now() + BUFFER_TIMEOUT);
     }
 
-    /// One `update([[{key: value}, 0]])` call; waits for the oldest answer
+    /// One `update([[{key: value}, 0]])` call; waits for the oldest answers
     /// when too many are outstanding.
     async fn send(&mut self, item: Item) {
+        let size = match &item {
+            Item::Text(_, text) | Item::Log(_, text) => text.len(),
+            Item::Status(..) => 20,
+        };
         let (key, value) = match item {
             Item::Text(key, text) => (key, Value::from(text)),
             Item::Log(name, text) => (
@@ -186,12 +199,16 @@ impl Updates {
         update.insert(Value::from(key), value);
         let updates = Value::List(vec![Value::List(vec![Value::Dict(update), Value::from(0)])]);
         let answer = self.command_ref.call_remote("update", vec![updates]);
-        self.unanswered.push_back(Box::pin(answer));
-        if self.unanswered.len() > WINDOW
-            && let Some(oldest) = self.unanswered.pop_front()
-            && let Err(e) = oldest.await
-        {
-            tracing::debug!(%e, "an update was not answered");
+        self.unanswered.push_back((Box::pin(answer), size));
+        self.unanswered_bytes += size;
+        while self.unanswered_bytes > WINDOW_BYTES || self.unanswered.len() > WINDOW_CALLS {
+            let Some((oldest, size)) = self.unanswered.pop_front() else {
+                break;
+            };
+            self.unanswered_bytes -= size;
+            if let Err(e) = oldest.await {
+                tracing::debug!(%e, "an update was not answered");
+            }
         }
     }
 }

@@ -153,3 +153,20 @@ fn load(name: &'static str, command: Command, options: &Options) -> Result<Row> 
         rss_peak: samples.iter().copied().max().unwrap_or(rss_idle),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments() {
+        let default = parse(&[]).unwrap();
+        assert_eq!((default.secs, default.connections), (30, 1000));
+        let given = parse(&["--connections", "10", "--secs", "5"]).unwrap();
+        assert_eq!((given.secs, given.connections), (5, 10));
+        assert!(parse(&["--secs"]).is_err());
+        assert!(parse(&["--secs", "x"]).is_err());
+        assert!(parse(&["--connections", "0"]).is_err());
+        assert!(parse(&["--calls", "5"]).is_err());
+    }
+}

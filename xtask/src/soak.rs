@@ -149,3 +149,24 @@ fn trend(samples: &[u64]) -> Option<(u64, u64, u64)> {
         *samples.last()?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trend_compares_the_halves_peaks() {
+        assert_eq!(trend(&[5, 9, 6, 7, 8, 6]), Some((9, 8, 6)));
+        // An odd count puts the middle sample in the second half.
+        assert_eq!(trend(&[5, 6, 7, 8, 9]), Some((6, 9, 9)));
+        assert_eq!(trend(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn arguments() {
+        assert_eq!(parse(&[]).unwrap(), 300);
+        assert_eq!(parse(&["--secs", "60"]).unwrap(), 60);
+        assert!(parse(&["--secs", "0"]).is_err());
+        assert!(parse(&["--minutes", "5"]).is_err());
+    }
+}

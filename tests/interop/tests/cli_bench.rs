@@ -1,7 +1,8 @@
 //! `spread bench` against Twisted's echo server and the Rust one: every
 //! call answered and checked, none wrong, and the summary line in its
-//! documented form; and wrong answers, remote errors and a refused
-//! connection counted as errors, with the exit statuses they give.
+//! documented form; with `--login`, against both login servers; and wrong
+//! answers, remote errors, a refused login and a refused connection
+//! counted as errors, with the exit statuses they give.
 //!
 //! The `spread` binary and the `echo_server` example must be built first
 //! (`cargo build -p spread-cli -p spread-examples --examples`; `cargo xtask
@@ -124,6 +125,51 @@ fn bench_gets_every_answer_right_from_twisted_and_rust() {
         assert_eq!(fields["errors"], 0.0, "{server}");
         assert!(
             stderr.contains("100 of 100 connections set up"),
+            "{server}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn bench_logs_in_to_twisted_and_rust() {
+    let Some(python) = python().unwrap() else {
+        eprintln!(
+            "SKIPPED: Twisted is not installed here; `cargo xtask ci` installs it and runs this test"
+        );
+        return;
+    };
+    let mut twisted = Command::new(&python);
+    twisted
+        .arg(workspace_root().join("tests/interop/python/login_server.py"))
+        .arg("0");
+    let mut rust = Command::new(debug_dir().join("examples/login_server"));
+    rust.arg("0");
+    for (server, command) in [("Twisted", twisted), ("Rust", rust)] {
+        let process = Process::spawn(command);
+        let port = process.port();
+        // Each connection logs in, then echoes on alice's perspective.
+        let args = ["--calls", "200", "--connections", "4", "--concurrency", "2"];
+        let output = bench(
+            port,
+            &[&args[..], &["--login", "alice:wonderland"]].concat(),
+        );
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{server}: {stderr}");
+        let fields = summary(&output);
+        assert_eq!(
+            (fields["calls"], fields["errors"]),
+            (200.0, 0.0),
+            "{server}"
+        );
+
+        // A wrong password: every login fails, nothing is called.
+        let output = bench(port, &[&args[..], &["--login", "alice:rabbit"]].concat());
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{server}: {stderr}");
+        let fields = summary(&output);
+        assert_eq!((fields["calls"], fields["errors"]), (0.0, 4.0), "{server}");
+        assert!(
+            stderr.contains("4 connections failed; the first: login as \"alice\" failed"),
             "{server}: {stderr}"
         );
     }

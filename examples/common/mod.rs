@@ -38,6 +38,11 @@ impl Shutdown {
     pub(crate) fn request(&self) {
         self.0.notify_one();
     }
+
+    /// Returns once a stop was requested (at once if one already was).
+    pub(crate) async fn wait(&self) {
+        self.0.notified().await;
+    }
 }
 
 /// Serves `root` on 127.0.0.1:`port`, prints `listening on ADDR`, and
@@ -52,7 +57,7 @@ pub(crate) async fn serve_until(
     let addr = listener.local_addr()?;
     let server = serve(listener, options.with_root(root));
     println!("listening on {addr}");
-    shutdown.0.notified().await;
+    shutdown.wait().await;
     server.shutdown().await;
     Ok(())
 }

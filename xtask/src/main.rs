@@ -13,11 +13,21 @@
 //!   links and how headless Chromium renders it.
 //! - `venv`: installs Twisted into `target/interop-venv` (the others do it
 //!   when they need it).
+//! - `load [--secs N] [--connections C]`: `spread bench` with a thousand
+//!   connections against the Rust echo server and Twisted's, in a table.
+//! - `soak [--secs N]`: references and caches made and dropped for minutes
+//!   between two processes; tables empty and memory flat at the end.
+//!
+//! `load` and `soak` take minutes and are not part of `ci`, which builds
+//! their programs all the same (clippy covers every target).
 
 mod demo;
 mod docs;
 mod layering;
+mod load;
+mod measure;
 mod process;
+mod soak;
 mod venv;
 
 use std::path::PathBuf;
@@ -26,8 +36,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::process::{cargo, run};
 
-const USAGE: &str =
-    "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | venv>";
+const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | venv | \
+     load [--secs N] [--connections C] | soak [--secs N]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +51,8 @@ fn main() -> Result<()> {
         ["demo"] => demo::run(),
         ["docs"] => docs::run_all(),
         ["venv"] => venv::python().map(drop),
+        ["load", rest @ ..] => load::run(rest),
+        ["soak", rest @ ..] => soak::run(rest),
         _ => bail!("{USAGE}"),
     }
 }

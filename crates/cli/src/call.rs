@@ -9,7 +9,7 @@
 
 mod equality;
 mod literal;
-mod repr;
+pub(crate) mod repr;
 #[cfg(test)]
 mod tests;
 
@@ -79,10 +79,10 @@ pub(crate) struct Args {
 
 /// A server address: a host name or IP address, and a port.
 #[derive(Clone, Debug)]
-struct Address {
+pub(crate) struct Address {
     /// The host, without the brackets of an IPv6 address.
-    host: String,
-    port: u16,
+    pub(crate) host: String,
+    pub(crate) port: u16,
 }
 
 impl fmt::Display for Address {
@@ -97,9 +97,9 @@ impl fmt::Display for Address {
 
 /// `--login`'s username and password.
 #[derive(Clone)]
-struct Login {
-    user: String,
-    password: String,
+pub(crate) struct Login {
+    pub(crate) user: String,
+    pub(crate) password: String,
 }
 
 impl fmt::Debug for Login {
@@ -109,7 +109,7 @@ impl fmt::Debug for Login {
     }
 }
 
-fn parse_address(text: &str) -> Result<Address, String> {
+pub(crate) fn parse_address(text: &str) -> Result<Address, String> {
     let bad = || format!("expected HOST:PORT, such as 127.0.0.1:8800 or [::1]:8800, got {text:?}");
     let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
     let host = match host.strip_prefix('[') {
@@ -135,7 +135,7 @@ fn parse_address(text: &str) -> Result<Address, String> {
     })
 }
 
-fn parse_login(text: &str) -> Result<Login, String> {
+pub(crate) fn parse_login(text: &str) -> Result<Login, String> {
     match text.split_once(':') {
         Some((user, password)) if !user.is_empty() => Ok(Login {
             user: user.to_owned(),
@@ -153,7 +153,7 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("expected a positive number of seconds, got {text:?}"))
 }
 
-fn parse_literal(text: &str) -> Result<Value, String> {
+pub(crate) fn parse_literal(text: &str) -> Result<Value, String> {
     literal::parse(text).map_err(|e| e.to_string())
 }
 

@@ -1,8 +1,10 @@
 //! `spread`: talk to any Perspective Broker server from the shell (`call`),
-//! read captured Banana (`decode`), and watch a PB session go by (`proxy`).
+//! put it under load (`bench`), read captured Banana (`decode`), and watch a
+//! PB session go by (`proxy`).
 //!
 //! An application of the `spread` library; it depends on the facade only.
 
+mod bench;
 mod call;
 mod decode;
 mod proxy;
@@ -37,6 +39,9 @@ struct Cli {
 enum Command {
     /// Call a method on a PB server's root (or a logged-in perspective).
     Call(call::Args),
+    /// Load a PB server with calls from many connections, checking every
+    /// answer; print the rate and the latency percentiles.
+    Bench(bench::Args),
     /// Print Banana bytes as s-expressions, one frame per line.
     Decode(decode::Args),
     /// Forward a PB connection byte for byte, printing every frame.
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Call(args) => call::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Proxy(args) => proxy::run(args),
     }

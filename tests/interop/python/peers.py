@@ -113,17 +113,20 @@ def shutdown_soon():
     reactor.callLater(0.1, reactor.stop)
 
 
-def serve(program, root, port, idle_limit=IDLE_LIMIT, unsafe_tracebacks=False):
-    """Publishes `root` on 127.0.0.1:port until shutdown_soon() or idle_limit; the exit status.
-    With unsafe_tracebacks, errors carry their traceback text (Twisted's unsafeTracebacks)."""
+def serve(program, root, port, idle_limit=IDLE_LIMIT, unsafe_tracebacks=False, backlog=50):
+    """Publishes `root` on 127.0.0.1:port until shutdown_soon() or idle_limit
+    (None: no limit); the exit status. With unsafe_tracebacks, errors carry
+    their traceback text (Twisted's unsafeTracebacks); backlog is listen()'s
+    (Twisted's default, 50, unless given)."""
     from twisted.internet import reactor
     from twisted.spread import pb
 
     def listen():
         factory = pb.PBServerFactory(root, unsafeTracebacks=unsafe_tracebacks)
-        return reactor.listenTCP(port, factory, interface="127.0.0.1")
+        return reactor.listenTCP(port, factory, backlog=backlog, interface="127.0.0.1")
 
-    return _run_server(listen, idle_limit, f"{program}: no shutdown() within {idle_limit:.0f} s, exiting\n")
+    give_up = f"{program}: no shutdown() within {idle_limit:.0f} s, exiting\n" if idle_limit is not None else ""
+    return _run_server(listen, idle_limit, give_up)
 
 
 def serve_until_eof(program, listen, lifetime=IDLE_LIMIT):
@@ -149,9 +152,9 @@ def _run_server(listen, limit, give_up_message, stdin=False):
     say(f"listening on 127.0.0.1:{listening.getHost().port}")
     if stdin:
         watch_stdin()
-    timer = reactor.callLater(limit, give_up)
+    timer = None if limit is None else reactor.callLater(limit, give_up)
     reactor.run()
-    if timer.active():
+    if timer is not None and timer.active():
         timer.cancel()
     return _status["code"]
 

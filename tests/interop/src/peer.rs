@@ -19,6 +19,19 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Where cargo put the debug profile's binaries (the `spread` command, the
+/// examples): `$CARGO_TARGET_DIR/debug` when cargo was told to build
+/// elsewhere (as it tells the tests it runs, too), else `target/debug`.
+pub fn debug_dir() -> PathBuf {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        // A relative one is relative to where cargo ran: the root, for
+        // `cargo xtask` and for the commands the docs give.
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    };
+    target.join("debug")
+}
+
 /// The Python that has Twisted: `SPREAD_INTEROP_PYTHON`, else the venv that
 /// `cargo xtask` installs. `None` when neither exists and this is not CI;
 /// under CI a missing Twisted is an error, never a skip.

@@ -14,7 +14,7 @@ use spread_broker::{
 use spread_flavors::{
     BoxFuture, Call, FromValue, LocalReferenceable, Referenceable, RemoteError, reference,
 };
-use spread_interop::peer::{python, workspace_root};
+use spread_interop::peer::{debug_dir, python, workspace_root};
 use spread_interop::scenario::ScenarioRoot;
 use spread_interop::typed;
 use spread_jelly::{Dict, Value};
@@ -371,7 +371,7 @@ fn echo_examples_interoperate_with_twisted() {
         );
         return;
     };
-    let examples = workspace_root().join("target/debug/examples");
+    let examples = debug_dir().join("examples");
     let run = |program: &Path, port: u16| {
         let out = Command::new(program)
             .arg(port.to_string())

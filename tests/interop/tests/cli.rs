@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 use spread_interop::certs::Certs;
-use spread_interop::peer::{Process, python, workspace_root};
+use spread_interop::peer::{Process, debug_dir, python, workspace_root};
 
 /// The value vectors no literal can write, and why: they are skipped, and
 /// the test checks that each still has its reason, and that no other vector does.
@@ -29,7 +29,7 @@ const NO_LITERAL: &[(&str, &str)] = &[
 ];
 
 fn spread() -> PathBuf {
-    let path = workspace_root().join("target/debug/spread");
+    let path = debug_dir().join("spread");
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p spread-cli` first (`cargo xtask interop` does)",
@@ -58,7 +58,7 @@ fn servers(python: &Path) -> Vec<(&'static str, Process)> {
         .env("PYTHONHASHSEED", "0")
         .arg(workspace_root().join("tests/interop/python/echo_server.py"))
         .arg("0");
-    let mut rust = Command::new(workspace_root().join("target/debug/examples/echo_server"));
+    let mut rust = Command::new(debug_dir().join("examples/echo_server"));
     rust.arg("0");
     vec![
         ("Twisted", Process::spawn(twisted)),
@@ -233,7 +233,7 @@ fn call_logs_in_over_tls_to_twisted_and_rust() {
     twisted
         .arg(workspace_root().join("tests/interop/python/login_server.py"))
         .args(["0", "--tls", &cert, &key]);
-    let mut rust = Command::new(workspace_root().join("target/debug/examples/login_server"));
+    let mut rust = Command::new(debug_dir().join("examples/login_server"));
     rust.args(["0", "--tls", &cert, &key]);
     for (server, command) in [("Twisted", twisted), ("Rust", rust)] {
         let process = Process::spawn(command);

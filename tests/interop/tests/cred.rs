@@ -14,7 +14,7 @@ use spread::{
     BrokerOptions, CallError, Dict, FromValue, RemoteCacheRef, RemoteReference, SecurityOptions,
     Value, allow_remote_cache, connect, remote, serve_with,
 };
-use spread_interop::peer::{Process, python, workspace_root};
+use spread_interop::peer::{Process, debug_dir, python, workspace_root};
 use tokio::sync::watch;
 
 /// The venv's Python, or `None` (said aloud) where Twisted is not installed
@@ -36,7 +36,7 @@ fn python_script(python: &Path, script: &str) -> Command {
 }
 
 fn example(name: &str) -> Command {
-    Command::new(workspace_root().join("target/debug/examples").join(name))
+    Command::new(debug_dir().join("examples").join(name))
 }
 
 /// Runs a login client to the end: its exit code and stdout.

@@ -29,3 +29,6 @@ mod proxy;
 
 // `spread call` against Twisted's and Rust's echo servers.
 mod cli;
+
+// `spread bench` against Twisted's and Rust's echo servers, answers checked.
+mod cli_bench;

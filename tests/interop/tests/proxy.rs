@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value as Json;
-use spread_interop::peer::{Process, python, workspace_root};
+use spread_interop::peer::{Process, debug_dir, python, workspace_root};
 
 /// The `spread` binary, as `cargo build -p spread-cli` leaves it.
 fn spread_binary() -> PathBuf {
-    let path = workspace_root().join("target/debug/spread");
+    let path = debug_dir().join("spread");
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p spread-cli` first",

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use spread_interop::peer::{python, workspace_root};
+use spread_interop::peer::{debug_dir, python, workspace_root};
 
 /// The venv's python, or `None` (after saying so) where Twisted is not
 /// installed and this is not CI.
@@ -30,7 +30,7 @@ enum Side {
 
 fn command(side: Side, program: &str, python: &Path) -> Command {
     match side {
-        Side::Rust => Command::new(workspace_root().join("target/debug/examples").join(program)),
+        Side::Rust => Command::new(debug_dir().join("examples").join(program)),
         Side::Twisted => {
             let mut cmd = Command::new(python);
             cmd.arg(

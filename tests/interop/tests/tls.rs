@@ -9,7 +9,7 @@ use std::sync::Arc;
 use spread::BrokerOptions;
 use spread::tls::{ServerTls, serve_tls};
 use spread_interop::certs::Certs;
-use spread_interop::peer::{Process, python, workspace_root};
+use spread_interop::peer::{Process, debug_dir, python, workspace_root};
 
 /// Starts a server that prints `listening on 127.0.0.1:PORT`; its port.
 fn start(command: Command) -> (Process, u16) {
@@ -38,7 +38,7 @@ fn script(python: &Path, name: &str) -> Command {
 }
 
 fn example(name: &str) -> Command {
-    Command::new(workspace_root().join("target/debug/examples").join(name))
+    Command::new(debug_dir().join("examples").join(name))
 }
 
 const LOGGED_IN: &str =

@@ -50,9 +50,15 @@ after master-restart need a worker that is still connected):
     download           FileDownload of a small and a multi-block file, then
                        `cat` / `sha256sum` on the worker: the content and hash
                        in the log.
+    fs                 MakeDirectory, FileExists, CopyDirectory,
+                       RemoveDirectory and MultipleFileUpload(glob=True): the
+                       globbed files and directory arrive on the master, the
+                       removed directory is gone on the worker.
     git                Git source step on a local repository made here
-                       (file:// URL): SUCCESS, a file of the checkout in the
-                       log, got_revision equal to the commit.
+                       (file:// URL), built twice: a clone, then, after a new
+                       commit, an update of it.  Each time SUCCESS, the
+                       committed file's content in the log and got_revision
+                       equal to the commit.
     master-restart     the master is stopped (SIGTERM) and started again on the
                        same ports while the worker keeps running: the same
                        worker process connects again by itself within
@@ -138,6 +144,7 @@ UPLOAD_BIG = b"".join(b"%d\n" % i for i in range(1, 100001))  # `seq 1 100000`, 
 DOWNLOAD_SMALL = b"spread download payload\nsecond line\n"
 DOWNLOAD_BIG = b"".join(b"spread-download-%06d\n" % i for i in range(6000))
 CHECKOUT_TEXT = "spread checkout content"
+CHECKOUT_TEXT_2 = "spread checkout content, second commit"
 
 SCENARIOS = [
     "shell-ok",
@@ -146,6 +153,7 @@ SCENARIOS = [
     "cancel",
     "upload",
     "download",
+    "fs",
     "git",
     "master-restart",
     "graceful-shutdown",
@@ -394,6 +402,19 @@ class Run:
     def make_repo(self):
         """A git repository with one commit holding spread-checkout.txt."""
         os.makedirs(self.repo_dir)
+        self.git("init", "-q")
+        self.commit_to_repo(CHECKOUT_TEXT)
+
+    def commit_to_repo(self, text):
+        """Commits spread-checkout.txt holding `text`; notes the commit in self.commit."""
+        with open(os.path.join(self.repo_dir, "spread-checkout.txt"), "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        self.git("add", "spread-checkout.txt")
+        self.git("commit", "-q", "-m", "spread harness commit")
+        self.commit = self.git("rev-parse", "HEAD")
+
+    def git(self, *argv):
+        """Runs git in the repository with a fixed identity; its stdout, stripped."""
         env = dict(
             os.environ,
             GIT_AUTHOR_NAME="spread",
@@ -403,18 +424,9 @@ class Run:
             GIT_CONFIG_NOSYSTEM="1",
             HOME=self.tmp,
         )
-
-        def git(*argv):
-            return subprocess.run(
-                ["git", *argv], cwd=self.repo_dir, env=env, check=True, capture_output=True, text=True
-            ).stdout.strip()
-
-        git("init", "-q")
-        with open(os.path.join(self.repo_dir, "spread-checkout.txt"), "w", encoding="utf-8") as f:
-            f.write(CHECKOUT_TEXT + "\n")
-        git("add", "spread-checkout.txt")
-        git("commit", "-q", "-m", "spread harness commit")
-        self.commit = git("rev-parse", "HEAD")
+        return subprocess.run(
+            ["git", *argv], cwd=self.repo_dir, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
 
     def make_master(self):
         subprocess.run(
@@ -682,15 +694,28 @@ class Run:
         digest = hashlib.sha256(DOWNLOAD_BIG).hexdigest()
         self.expect_line("step read-back", lines, "o", f"{digest}  fetched-big.txt")
 
-    def scenario_git(self):
-        build = self.run_build("git")
+    def scenario_fs(self):
+        build = self.run_build("fs")
         self.expect_result("build", build, SUCCESS)
-        step = self.step(build, "show")
-        self.expect_line("step show", self.log_lines(step), "o", CHECKOUT_TEXT)
-        record = self.rest.get(f"/builds/{build['buildid']}?property=got_revision")["builds"][0]
-        got = record.get("properties", {}).get("got_revision", [None])[0]
-        if got != self.commit:
-            raise Failed(f"got_revision {got!r}, expected the commit {self.commit}")
+        self.expect_file("uploaded/glob/one.txt", b"spread-one\n")
+        self.expect_file("uploaded/glob/two.txt", b"spread-two\n")
+        self.expect_file("uploaded/glob/sub/three.txt", b"spread-three\n")
+        lines = self.log_lines(self.step(build, "look"))
+        for text in ("made-is-gone", "one.txt", "sub", "two.txt"):
+            self.expect_line("step look", lines, "o", text)
+
+    def scenario_git(self):
+        for what, text in (("clone", CHECKOUT_TEXT), ("update", CHECKOUT_TEXT_2)):
+            if what == "update":
+                self.commit_to_repo(text)
+            build = self.run_build("git")
+            self.expect_result(f"{what}: build", build, SUCCESS)
+            step = self.step(build, "show")
+            self.expect_line(f"{what}: step show", self.log_lines(step), "o", text)
+            record = self.rest.get(f"/builds/{build['buildid']}?property=got_revision")["builds"][0]
+            got = record.get("properties", {}).get("got_revision", [None])[0]
+            if got != self.commit:
+                raise Failed(f"{what}: got_revision {got!r}, expected the commit {self.commit}")
 
     def scenario_master_restart(self):
         worker_pid = self.worker.pid
@@ -734,6 +759,10 @@ def run_one(run, name, tally):
         getattr(run, "scenario_" + name.replace("-", "_"))()
     except Failed as e:
         say(f"FAIL {name}: {e}")
+        tally["failed"] += 1
+        return
+    except Exception as e:  # a fault of the harness itself: reported, and the run goes on
+        say(f"FAIL {name}: {type(e).__name__}: {e}")
         tally["failed"] += 1
         return
     say(f"ok {name}")

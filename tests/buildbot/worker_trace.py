@@ -25,10 +25,14 @@ first bytes, remote references to `<ref>`, our own referenceable objects to
 `<Referenceable CLASS>`.  The record is for reading, not replaying.
 
 This module only wraps methods at run time, in the worker process; no
-Buildbot file is changed.
+Buildbot file is changed.  Run as a program it prints a record for reading,
+one call a line, each cut to WIDTH characters (default 400):
+
+    worker_trace.py FILE [WIDTH]
 """
 
 import json
+import sys
 import time
 
 DATA_PREFIX = 48
@@ -148,3 +152,22 @@ def install(path):
         return recorder.call(entry, original_call(self, _name, *args, **kwargs))
 
     pb.RemoteReference.callRemote = call_remote
+
+
+def main(argv):
+    if len(argv) not in (2, 3):
+        sys.exit("usage: worker_trace.py FILE [WIDTH]")
+    width = int(argv[2]) if len(argv) == 3 else 400
+    with open(argv[1], encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            where = f" {e['to']}" if "to" in e else ""
+            outcome = f"-> {e['answer']}" if "answer" in e else f"!! {e.get('error')}"
+            kwargs = f" {e['kwargs']}" if e["kwargs"] != "{}" else ""
+            text = f"{e['t']:8.3f} {e['dir']}{where} {e['method']}{e['args']}{kwargs} {outcome}"
+            print(text[:width])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -13,6 +13,8 @@
 //!   links and how headless Chromium renders it.
 //! - `venv`: installs Twisted into `target/interop-venv` (the others do it
 //!   when they need it).
+//! - `buildbot`: a stock Buildbot 4.3.0 master runs its scenarios on the
+//!   Python worker (the control) and on `spread-buildbot-worker` (in `ci`).
 //! - `load [--secs N] [--connections C]`: `spread bench` with a thousand
 //!   connections against the Rust echo server and Twisted's, in a table.
 //! - `soak [--secs N]`: references and caches made and dropped for minutes
@@ -21,6 +23,7 @@
 //! `load` and `soak` take minutes and are not part of `ci`, which builds
 //! their programs all the same (clippy covers every target).
 
+mod buildbot;
 mod demo;
 mod docs;
 mod layering;
@@ -37,7 +40,7 @@ use anyhow::{Context, Result, bail};
 use crate::process::{cargo, run};
 
 const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | venv | \
-     load [--secs N] [--connections C] | soak [--secs N]>";
+     buildbot | load [--secs N] [--connections C] | soak [--secs N]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +55,7 @@ fn main() -> Result<()> {
         ["docs"] => docs::run_all(),
         ["venv"] => venv::python().map(drop),
         ["load", rest @ ..] => load::run(rest),
+        ["buildbot"] => buildbot::run_scenarios(),
         ["soak", rest @ ..] => soak::run(rest),
         _ => bail!("{USAGE}"),
     }
@@ -100,6 +104,10 @@ fn ci() -> Result<()> {
     step(
         "reliability: hostile peers, faults, tables",
         reliability_tests,
+    )?;
+    step(
+        "buildbot: a stock master on the Python worker, then on spread's",
+        buildbot::run_scenarios,
     )?;
     step("docs site: build, links, browser", docs::run_all)?;
     eprintln!("xtask ci: all checks passed");

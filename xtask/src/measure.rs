@@ -17,9 +17,14 @@ use crate::project_root;
 /// The release profile's output directory: under `$CARGO_TARGET_DIR` when
 /// cargo is told to build elsewhere, as it is then.
 pub(crate) fn release_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), |d| project_root().join(d));
-    target.join("release")
+    target_dir().join("release")
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the root)
+/// when set, else `target`.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), |d| project_root().join(d))
 }
 
 /// A server in its own process, killed when dropped.

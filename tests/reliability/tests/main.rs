@@ -14,11 +14,11 @@ mod tables;
 use std::path::PathBuf;
 use std::process::Command;
 
-use spread_interop::peer::{Process, python, workspace_root};
+use spread_interop::peer::{Process, debug_dir, python, workspace_root};
 
 /// A built example binary.
 fn example(name: &str) -> PathBuf {
-    let path = workspace_root().join("target/debug/examples").join(name);
+    let path = debug_dir().join("examples").join(name);
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p spread-examples --examples` first",
@@ -53,7 +53,7 @@ fn twisted(script: &str) -> Command {
 
 /// The `spread` command, built.
 fn spread_command() -> Command {
-    let path = workspace_root().join("target/debug/spread");
+    let path = debug_dir().join("spread");
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p spread-cli` first",

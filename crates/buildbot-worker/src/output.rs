@@ -155,9 +155,15 @@ impl Updates {
             self.send_gathered().await;
         }
         if len > BUFFER_SIZE {
-            // Too big to gather: sent in pieces of whole lines.
-            for piece in pieces(item) {
+            // Too big to gather: sent in full pieces of whole lines; the
+            // last piece is gathered with what follows.
+            let mut pieces = pieces(item);
+            let last = pieces.pop();
+            for piece in pieces {
                 self.send(piece).await;
+            }
+            if let Some(last) = last {
+                Box::pin(self.gather(last)).await;
             }
             return;
         }
@@ -229,11 +235,16 @@ fn pieces(item: Item) -> Vec<Item> {
     };
     let mut out = Vec::new();
     let mut piece = String::new();
+    let mut cost = 0;
     for line in text.split_inclusive('\n') {
-        if piece.len() + line.len() > BUFFER_SIZE / 2 && !piece.is_empty() {
+        // Each line counts as its text and 16 bytes, as Buildbot counts it.
+        let line_cost = line.len() + 16;
+        if cost + line_cost > BUFFER_SIZE && !piece.is_empty() {
             out.push(rebuild(std::mem::take(&mut piece)));
+            cost = 0;
         }
         piece.push_str(line);
+        cost += line_cost;
     }
     if !piece.is_empty() {
         out.push(rebuild(piece));
@@ -427,6 +438,27 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines.iter().all(|l| l.chars().count() <= MAX_LINE));
         assert_eq!(out.replace('\n', "").len(), MAX_LINE + 10);
+    }
+
+    #[test]
+    fn big_text_is_cut_into_full_pieces_of_whole_lines() {
+        let line = "x".repeat(99) + "\n";
+        let text = line.repeat(1500);
+        let pieces = pieces(Item::Text("stdout", text.clone()));
+        let texts: Vec<&str> = pieces
+            .iter()
+            .map(|p| match p {
+                Item::Text(_, t) => t.as_str(),
+                _ => panic!("{p:?}"),
+            })
+            .collect();
+        assert_eq!(texts.concat(), text);
+        for t in &texts {
+            assert!(t.ends_with('\n'));
+            assert!(t.len() + 16 * t.matches('\n').count() <= BUFFER_SIZE);
+        }
+        // Full pieces: as few as the buffer allows.
+        assert_eq!(texts.len(), (text.len() + 16 * 1500).div_ceil(BUFFER_SIZE));
     }
 
     #[test]

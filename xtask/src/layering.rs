@@ -25,6 +25,10 @@ const PROC_MACRO: &str = "spread-derive";
 /// The top layer, which alone re-exports the derive macros.
 const FACADE: &str = "spread";
 
+/// Applications of the library: they use it as any user would, through the
+/// facade, and no layer below it.
+const APPLICATIONS: &[&str] = &["spread-cli", "spread-buildbot-worker"];
+
 pub(crate) fn check_workspace() -> Result<()> {
     let json = process::output(&mut process::cargo_cmd(&[
         "metadata",
@@ -111,6 +115,9 @@ fn violations(metadata: &Value) -> Result<Vec<String>> {
             let kind = dep["kind"].as_str().unwrap_or("normal");
             let upward = match (rank.get(name), rank.get(dep_name)) {
                 _ if name == PROC_MACRO => rank.contains_key(dep_name),
+                _ if APPLICATIONS.contains(&name) => {
+                    dep_name != FACADE && dep_name.starts_with("spread")
+                }
                 _ if dep_name == PROC_MACRO => name != FACADE,
                 (Some(own), Some(theirs)) => theirs >= own,
                 // Tools, tests and examples outside the layers may use any layer.
@@ -207,6 +214,18 @@ mod tests {
         assert_eq!(
             violations(&m).unwrap(),
             ["spread-flavors depends on spread-derive (normal), which is not below it"]
+        );
+    }
+
+    #[test]
+    fn applications_use_the_facade_alone() {
+        let m = metadata(&[
+            ("spread-cli", &[("spread", "normal"), ("clap", "normal")]),
+            ("spread-buildbot-worker", &[("spread-broker", "normal")]),
+        ]);
+        assert_eq!(
+            violations(&m).unwrap(),
+            ["spread-buildbot-worker depends on spread-broker (normal), which is not below it"]
         );
     }
 

@@ -117,9 +117,10 @@ impl Referenceable for ScenarioRoot {
                 "tableSize" => Ok(Value::from(self.broker.stats().local_objects as i64)),
                 "hang" => std::future::pending().await,
                 // Calls the peer made before this one are in progress: the
-                // connection closes under them.
+                // connection closes under them, as Twisted's loseConnection
+                // closes it (a graceful close would wait for them).
                 "hangUp" => {
-                    self.broker.close();
+                    self.broker.abort();
                     std::future::pending().await
                 }
                 _ => Err(RemoteError::no_such_method(&call.method)),

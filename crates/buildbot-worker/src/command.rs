@@ -300,3 +300,110 @@ pub(crate) fn os_error(e: &std::io::Error) -> (String, i64) {
     };
     (strerror, errno)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Commands run against a recording stand-in for the master's
+    //! `RemoteCommand`, over an in-memory PB connection.
+
+    use std::sync::{Arc, Mutex};
+
+    use spread::broker::Role;
+    use spread::{BoxFuture, Broker, BrokerOptions, Call, Dict, Referenceable, RemoteError, Value};
+    use tokio::sync::{Notify, watch};
+
+    use super::{Args, prepare, run};
+    use crate::bot::{plain, text};
+
+    /// What the master's side of a command received.
+    #[derive(Default)]
+    pub(crate) struct Recorder {
+        pub(crate) updates: Mutex<Vec<(String, Value)>>,
+        completed: Notify,
+    }
+
+    impl Referenceable for Recorder {
+        fn remote_message(self: Arc<Self>, call: Call) -> BoxFuture<Result<Value, RemoteError>> {
+            Box::pin(async move {
+                match call.method.as_str() {
+                    "update" => {
+                        for pair in call.arg(0)?.as_seq().unwrap_or_default() {
+                            let pair = plain(pair).as_seq().unwrap();
+                            for (key, value) in plain(&pair[0]).as_dict().unwrap().iter() {
+                                self.updates
+                                    .lock()
+                                    .unwrap()
+                                    .push((text(key), value.clone()));
+                            }
+                        }
+                        Ok(Value::from(0))
+                    }
+                    "complete" => {
+                        self.completed.notify_one();
+                        Ok(Value::None)
+                    }
+                    other => Err(RemoteError::no_such_method(other)),
+                }
+            })
+        }
+    }
+
+    impl Recorder {
+        /// Every piece of text sent under `key`, joined.
+        pub(crate) fn text(&self, key: &str) -> String {
+            self.updates
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| text(v))
+                .collect()
+        }
+
+        /// The values sent under `key`.
+        pub(crate) fn values(&self, key: &str) -> Vec<Value> {
+            self.updates
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .collect()
+        }
+    }
+
+    /// Runs `name` with `args` in `dir` to its `complete`; `interrupt`
+    /// lets the test interrupt it.
+    pub(crate) async fn run_command(
+        name: &str,
+        args: Vec<(&str, Value)>,
+        dir: &std::path::Path,
+        interrupt: Option<watch::Receiver<Option<String>>>,
+    ) -> Arc<Recorder> {
+        let (a, b) = tokio::io::duplex(1 << 20);
+        let recorder = Arc::new(Recorder::default());
+        let master = BrokerOptions::default().with_root(recorder.clone());
+        let (_master, serving) = Broker::new(a, Role::Server, master);
+        let (worker, connecting) = Broker::new(b, Role::Client, BrokerOptions::default());
+        tokio::spawn(serving);
+        tokio::spawn(connecting);
+        let command_ref = worker.root_object().await.unwrap();
+        let mut dict = Dict::new();
+        for (key, value) in args {
+            dict.insert(Value::from(key), value);
+        }
+        let command = prepare(
+            "1",
+            name,
+            Args::new(dict),
+            dir.to_path_buf(),
+            dir.to_path_buf(),
+        )
+        .unwrap();
+        let (_keep, interrupted) = watch::channel(None);
+        let completed = recorder.completed.notified();
+        run(command, command_ref, interrupt.unwrap_or(interrupted)).await;
+        completed.await;
+        recorder
+    }
+}

@@ -203,3 +203,39 @@ pub(crate) async fn rmfile(command: &Command, cx: &mut Context) {
         Err(e) => failed(cx, "rmfile", &e, &path).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use spread::Value;
+
+    use crate::command::tests::run_command;
+
+    #[tokio::test]
+    async fn rmfile_and_stat_report_as_python_does() {
+        let d = std::env::temp_dir().join(format!("spread-bbw-{}-fs", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("gone.txt"), b"12345").unwrap();
+
+        let r = run_command("stat", vec![("file", Value::from("gone.txt"))], &d, None).await;
+        let stat = r.values("stat");
+        assert_eq!(stat[0].as_seq().map(|s| s[6].clone()), Some(Value::from(5)));
+        assert_eq!(r.values("rc"), [Value::from(0)]);
+
+        let r = run_command("rmfile", vec![("path", Value::from("gone.txt"))], &d, None).await;
+        assert_eq!(r.values("rc"), [Value::from(0)]);
+        assert!(!d.join("gone.txt").exists());
+
+        // Again: ENOENT, named as Python's strerror names it.
+        let r = run_command("rmfile", vec![("path", Value::from("gone.txt"))], &d, None).await;
+        assert_eq!(r.values("rc"), [Value::from(2)]);
+        let header = r.text("header");
+        assert_eq!(
+            header,
+            format!(
+                "rmfile: No such file or directory: {}\n",
+                d.join("gone.txt").display()
+            )
+        );
+    }
+}

@@ -508,54 +508,20 @@ pub(crate) async fn run(mut p: Process, cx: &mut Context) -> Ended {
             break;
         }
         let gathered = cx.updates.deadline();
+        // Text read from stdout or stderr, or `None` at its end.
+        let mut got: Option<(&'static str, Option<String>)> = None;
         tokio::select! {
             read = async { stdout.as_mut().unwrap().read(&mut out_buf).await }, if stdout.is_some() => {
-                match read {
-                    Ok(n) if n > 0 => {
-                        let text = out_text.decode(&out_buf[..n]);
-                        if let Some(t) = io_timeout { io_deadline = Some(Instant::now() + t); }
-                        if p.want_stdout {
-                            lines += count_lines(&text);
-                            cx.updates.text("stdout", &text).await;
-                            if let Some(max) = p.max_lines && lines > max && !killed {
-                                stdout = None;
-                                cx.updates.status("failure_reason", Value::from("max_lines_failure")).await;
-                                kill!(format!("command exceeds max lines: {lines}/{max} written/allowed running {fake}"));
-                            }
-                        }
-                    }
-                    _ => {
-                        let rest = out_text.finish();
-                        if p.want_stdout && !rest.is_empty() {
-                            cx.updates.text("stdout", &rest).await;
-                        }
-                        stdout = None;
-                    }
-                }
+                got = Some(("stdout", match read {
+                    Ok(n) if n > 0 => Some(out_text.decode(&out_buf[..n])),
+                    _ => None,
+                }));
             }
             read = async { stderr.as_mut().unwrap().read(&mut err_buf).await }, if stderr.is_some() => {
-                match read {
-                    Ok(n) if n > 0 => {
-                        let text = err_text.decode(&err_buf[..n]);
-                        if let Some(t) = io_timeout { io_deadline = Some(Instant::now() + t); }
-                        if p.want_stderr {
-                            lines += count_lines(&text);
-                            cx.updates.text("stderr", &text).await;
-                            if let Some(max) = p.max_lines && lines > max && !killed {
-                                stdout = None;
-                                cx.updates.status("failure_reason", Value::from("max_lines_failure")).await;
-                                kill!(format!("command exceeds max lines: {lines}/{max} written/allowed running {fake}"));
-                            }
-                        }
-                    }
-                    _ => {
-                        let rest = err_text.finish();
-                        if p.want_stderr && !rest.is_empty() {
-                            cx.updates.text("stderr", &rest).await;
-                        }
-                        stderr = None;
-                    }
-                }
+                got = Some(("stderr", match read {
+                    Ok(n) if n > 0 => Some(err_text.decode(&err_buf[..n])),
+                    _ => None,
+                }));
             }
             exited = child.wait(), if status.is_none() => {
                 status = Some(exited.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(1 << 8)));
@@ -598,6 +564,48 @@ pub(crate) async fn run(mut p: Process, cx: &mut Context) -> Ended {
             }
             () = sleep_until(gathered.unwrap_or_else(far)), if gathered.is_some() => {
                 cx.updates.send_gathered().await;
+            }
+        }
+        let Some((key, read)) = got else { continue };
+        let wanted = if key == "stdout" {
+            p.want_stdout
+        } else {
+            p.want_stderr
+        };
+        match read {
+            Some(text) => {
+                if let Some(t) = io_timeout {
+                    io_deadline = Some(Instant::now() + t);
+                }
+                if wanted {
+                    lines += count_lines(&text);
+                    cx.updates.text(key, &text).await;
+                    if let Some(max) = p.max_lines
+                        && lines > max
+                        && !killed
+                    {
+                        // As Twisted's `closeStdout`: stdout alone is shut.
+                        stdout = None;
+                        cx.updates
+                            .status("failure_reason", Value::from("max_lines_failure"))
+                            .await;
+                        kill!(format!(
+                            "command exceeds max lines: {lines}/{max} written/allowed running {fake}"
+                        ));
+                    }
+                }
+            }
+            None => {
+                let rest = if key == "stdout" {
+                    stdout = None;
+                    out_text.finish()
+                } else {
+                    stderr = None;
+                    err_text.finish()
+                };
+                if wanted && !rest.is_empty() {
+                    cx.updates.text(key, &rest).await;
+                }
             }
         }
     }
@@ -693,6 +701,168 @@ async fn poll_logfiles(logfiles: &mut [Logfile], cx: &mut Context) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::tests::run_command;
+
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("spread-bbw-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn shell(line: &str) -> (&'static str, Value) {
+        ("command", Value::from(line))
+    }
+
+    fn workdir() -> (&'static str, Value) {
+        ("workdir", Value::from("build"))
+    }
+
+    #[tokio::test]
+    async fn a_step_without_output_for_its_timeout_is_killed() {
+        let d = dir("timeout");
+        let r = run_command(
+            "shell",
+            vec![
+                workdir(),
+                shell("echo started; sleep 30"),
+                ("timeout", Value::from(1)),
+            ],
+            &d,
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.values("failure_reason"),
+            [Value::from("timeout_without_output")]
+        );
+        assert_eq!(r.values("rc"), [Value::from(-1)]);
+        let header = r.text("header");
+        assert!(header.contains("(timeout 1 sec)"), "{header}");
+        assert!(header.contains("command timed out: 1 seconds without output running b'echo started; sleep 30', attempting to kill"), "{header}");
+        assert!(header.contains("process killed by signal 9"), "{header}");
+        assert_eq!(r.text("stdout"), "started\n");
+    }
+
+    #[tokio::test]
+    async fn max_time_and_sigterm_time_kill_politely_first() {
+        let d = dir("maxtime");
+        let r = run_command(
+            "shell",
+            vec![
+                workdir(),
+                shell("trap 'echo got TERM; exit 7' TERM; while true; do sleep 0.05; done"),
+                ("maxTime", Value::from(1.5)),
+                ("sigtermTime", Value::from(5)),
+            ],
+            &d,
+            None,
+        )
+        .await;
+        assert_eq!(r.values("failure_reason"), [Value::from("timeout")]);
+        // The shell traps SIGTERM and exits 7: no SIGKILL was needed.
+        assert_eq!(r.values("rc"), [Value::from(7)]);
+        assert!(r.text("header").contains("(maxTime 1.5 secs)"));
+        assert!(r.text("stdout").contains("got TERM"));
+    }
+
+    #[tokio::test]
+    async fn too_many_lines_kill_the_step() {
+        let d = dir("maxlines");
+        let r = run_command(
+            "shell",
+            vec![
+                workdir(),
+                shell("yes line"),
+                ("max_lines", Value::from(1000)),
+            ],
+            &d,
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.values("failure_reason"),
+            [Value::from("max_lines_failure")]
+        );
+        assert_eq!(r.values("rc"), [Value::from(-1)]);
+        assert!(r.text("header").contains("command exceeds max lines"));
+    }
+
+    #[tokio::test]
+    async fn stdin_logfiles_and_silenced_streams() {
+        let d = dir("stdin");
+        let mut logfiles = spread::Dict::new();
+        logfiles.insert(Value::from("mine"), Value::from("out.log"));
+        let r = run_command(
+            "shell",
+            vec![
+                workdir(),
+                (
+                    "command",
+                    Value::List(vec![
+                        Value::from("sh"),
+                        Value::from("-c"),
+                        Value::from("cat; echo to-the-log > out.log; echo hidden >&2"),
+                    ]),
+                ),
+                ("initial_stdin", Value::from("from stdin\n")),
+                ("logfiles", Value::Dict(logfiles)),
+                ("want_stderr", Value::from(false)),
+            ],
+            &d,
+            None,
+        )
+        .await;
+        assert_eq!(r.text("stdout"), "from stdin\n");
+        assert_eq!(r.text("stderr"), "");
+        assert_eq!(r.values("rc"), [Value::from(0)]);
+        let logs = r.values("log");
+        assert_eq!(
+            logs,
+            [Value::Tuple(vec![
+                Value::from("mine"),
+                Value::from("to-the-log\n")
+            ])]
+        );
+        let header = r.text("header");
+        assert!(header.contains(" writing 11 bytes to stdin\n"), "{header}");
+        assert!(
+            header.contains(" watching logfiles {'mine': 'out.log'}\n"),
+            "{header}"
+        );
+        assert!(
+            header.contains(" argv: [b'sh', b'-c', b'cat; echo"),
+            "{header}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_kills_the_process_group() {
+        let d = dir("interrupt");
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        let run = tokio::spawn({
+            let d = d.clone();
+            async move {
+                run_command(
+                    "shell",
+                    vec![workdir(), shell("sleep 30 & sleep 30; echo never")],
+                    &d,
+                    Some(rx),
+                )
+                .await
+            }
+        });
+        tx.send_replace(Some("stop".into()));
+        let r = run.await.unwrap();
+        assert_eq!(r.values("rc"), [Value::from(-1)]);
+        assert!(
+            r.text("header")
+                .contains("command interrupted, attempting to kill")
+        );
+        // Interrupted commands send no `elapsed`, as the Python worker's do not.
+        assert!(r.values("elapsed").is_empty());
+        assert_eq!(r.text("stdout"), "");
+    }
 
     #[test]
     fn variables_are_substituted_as_buildbot_does() {

@@ -280,7 +280,7 @@ fn hostile_peers_cost_only_their_own_connection() {
     }
 
     let after = Memory::of(server.pid());
-    eprintln!("memory: before {before:?}, after {after:?}");
+    eprintln!("hostile frames: memory before {before:?}, after {after:?}");
     // A 1 GiB string or 2^40 list taken at its word would show here; what
     // the cases do hold (a 16 MiB frame at most) stays well under this.
     assert!(
@@ -320,7 +320,7 @@ fn a_peer_that_never_reads_costs_bounded_memory() {
     assert!(logged.contains("OutputBuffer"), "{logged}");
     caller.wait_for_answers(10);
     let after = Memory::of(server.pid());
-    eprintln!("memory: before {before:?}, after {after:?}");
+    eprintln!("a peer that never reads: memory before {before:?}, after {after:?}");
     assert!(
         after.peak_kib < before.rss_kib + 160 * 1024,
         "the server grew from {before:?} to {after:?}"

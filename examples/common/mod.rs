@@ -82,3 +82,28 @@ pub(crate) fn report_take_pond(result: Result<Value, CallError>) -> i32 {
         }
     }
 }
+
+/// The last line the benchmark clients print (`spread bench`'s format, so
+/// that `cargo xtask bench` reads every client alike):
+/// `calls=N seconds=S calls_per_sec=X p50_us=A p99_us=B max_us=C errors=E`.
+/// `latencies_us` is one entry per call (or per round), in any order.
+pub(crate) fn summary_line(
+    mut latencies_us: Vec<u64>,
+    calls: u64,
+    seconds: f64,
+    errors: u64,
+) -> String {
+    latencies_us.sort_unstable();
+    let at = |q: f64| {
+        // The nearest-rank percentile; 0 when nothing was measured.
+        let rank = ((latencies_us.len() as f64 * q).ceil() as usize).max(1);
+        latencies_us.get(rank - 1).copied().unwrap_or(0)
+    };
+    let rate = calls as f64 / seconds.max(f64::MIN_POSITIVE);
+    format!(
+        "calls={calls} seconds={seconds:.3} calls_per_sec={rate:.1} p50_us={} p99_us={} max_us={} errors={errors}",
+        at(0.5),
+        at(0.99),
+        latencies_us.last().copied().unwrap_or(0)
+    )
+}

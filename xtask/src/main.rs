@@ -6,7 +6,11 @@
 //! - `vectors [--check]`: regenerates `tests/vectors/twisted-vectors.json`
 //!   from real Twisted, or checks that the committed file still matches.
 //! - `layering`: fails when a crate depends on a layer above it.
-//! - `bench`: the criterion benches.
+//! - `bench [--quick | --end-to-end]`: the criterion benches with Twisted's
+//!   timings beside them, then the end-to-end scenarios (client and server
+//!   in separate processes: spread, Twisted, the two mixes and a raw tokio
+//!   ping-pong) in one table, and a plot in `target/bench/throughput.svg`.
+//!   `--end-to-end` skips criterion; `--quick` too, with 1 s runs.
 //! - `demo`: the howto's live-cache example, Rust and Twisted mixed.
 //! - `docs`: builds the documentation site into `target/book` (the mdBook
 //!   in `docs/book` with every crate's rustdoc under `api/`) and checks its
@@ -26,10 +30,12 @@
 mod buildbot;
 mod demo;
 mod docs;
+mod endtoend;
 mod layering;
 mod load;
 mod measure;
 mod process;
+mod report;
 mod soak;
 mod venv;
 
@@ -39,7 +45,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::process::{cargo, run};
 
-const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | venv | \
+const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench [--quick | --end-to-end] | demo | docs | venv | \
      buildbot | load [--secs N] [--connections C] | soak [--secs N]>";
 
 fn main() -> Result<()> {
@@ -218,8 +224,20 @@ fn reliability_tests() -> Result<()> {
 }
 
 /// Criterion for every crate, then Twisted timed on the same workloads and
-/// printed beside spread's numbers.
-fn bench(extra: &[&str]) -> Result<()> {
+/// printed beside spread's numbers; then the end-to-end scenarios. Other
+/// arguments go to `cargo bench`.
+fn bench(args: &[&str]) -> Result<()> {
+    let (quick, end_to_end) = (args.contains(&"--quick"), args.contains(&"--end-to-end"));
+    if quick || end_to_end {
+        // A few seconds a run keeps the whole harness within minutes on two
+        // cores; --quick is for trying the harness, not for figures.
+        return endtoend::run(if quick { 1.0 } else { 3.0 });
+    }
+    micro_bench(args)?;
+    endtoend::run(3.0)
+}
+
+fn micro_bench(extra: &[&str]) -> Result<()> {
     let mut args = vec![
         "bench",
         "--workspace",

@@ -11,11 +11,15 @@
 //! - `docs`: builds the documentation site into `target/book` (the mdBook
 //!   in `docs/book` with every crate's rustdoc under `api/`) and checks its
 //!   links and how headless Chromium renders it.
+//! - `fuzz [TARGET --secs N]`: lists the fuzz targets, or runs one with
+//!   cargo-fuzz (installed into `target/tools` when missing); `fuzz --ci`
+//!   builds them all and runs each briefly, as `ci` does.
 //! - `venv`: installs Twisted into `target/interop-venv` (the others do it
 //!   when they need it).
 
 mod demo;
 mod docs;
+mod fuzz;
 mod layering;
 mod process;
 mod venv;
@@ -27,7 +31,7 @@ use anyhow::{Context, Result, bail};
 use crate::process::{cargo, run};
 
 const USAGE: &str =
-    "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | venv>";
+    "usage: cargo xtask <ci | vectors [--check] | layering | bench | demo | docs | fuzz | venv>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +44,7 @@ fn main() -> Result<()> {
         ["bench", rest @ ..] => bench(rest),
         ["demo"] => demo::run(),
         ["docs"] => docs::run_all(),
+        ["fuzz", rest @ ..] => fuzz::main(rest),
         ["venv"] => venv::python().map(drop),
         _ => bail!("{USAGE}"),
     }
@@ -80,6 +85,9 @@ fn ci() -> Result<()> {
         run(cmd)
     })?;
     step("layering", layering::check_workspace)?;
+    step("fuzz: build every target, run each for 10 s", || {
+        fuzz::main(&["--ci"])
+    })?;
     step("interop: golden vectors against real Twisted", || {
         vectors(true)
     })?;

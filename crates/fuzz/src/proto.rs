@@ -3,8 +3,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use arbitrary::Unstructured;
 use bytes::{Bytes, BytesMut};
-use spread_banana::Dialect;
+use spread_banana::{Dialect, Sexp, encode_to_vec};
 use spread_broker::BrokerOptions;
 use spread_broker::proto::{
     Callee, Core, Event, IncomingCall, ObjectId, PeerObject, Release, Role, Token, Tokens,
@@ -13,10 +14,11 @@ use spread_flavors::{
     BoxFuture, Cacheable, Call, Observer, Perspective, Referenceable, RemoteCache, RemoteError,
     allow_remote_cache, cache, reference,
 };
-use spread_jelly::{Dict, Value};
+use spread_jelly::{Dict, Value, to_sexp};
 use spread_security::SecurityOptions;
 
 use crate::split_dialect;
+use crate::values::arbitrary_value;
 
 /// The limits the core is given: small, so that inputs reach them.
 const MAX_LOCAL_OBJECTS: usize = 8;
@@ -47,7 +49,17 @@ pub fn proto_client(data: &[u8]) {
 /// - `0x82`: release the token the next byte picks;
 /// - `0x83`: the transport takes everything waiting to be sent;
 /// - `0x84`: the transport is gone;
+/// - `0x85`: a well-formed call from the peer: the next byte picks its
+///   callee, the byte after it is a length `n`, and the `n` bytes after
+///   that make its argument (an arbitrary value, see [`crate::values`]);
+/// - `0x86`: a well-formed frame from the peer that names an object, a
+///   cache or a request (a `remote` token, a first cache, `decref` and so
+///   on): the next byte picks which, the byte after it which id;
 /// - any other byte: answer every call waiting, with its first argument.
+///
+/// The last two are shortcuts: the fuzzer could spell those frames byte by
+/// byte, but handing it whole ones lets it spend its time on what the
+/// frames do to the tables rather than on their spelling.
 ///
 /// Checks that nothing panics, that every table stays within its limit
 /// after each step, and that after an error (the driver then closes, as
@@ -81,6 +93,17 @@ fn proto(role: Role, data: &[u8]) {
                 Ok(())
             }
             0x84 => Err(()),
+            0x85 => {
+                let callee = records.next().copied().unwrap_or(0);
+                let n = usize::from(records.next().copied().unwrap_or(0));
+                let argument: Vec<u8> = records.by_ref().take(n).copied().collect();
+                driver.peer_call(callee, &argument)
+            }
+            0x86 => {
+                let kind = records.next().copied().unwrap_or(0);
+                let id = records.next().copied().unwrap_or(0);
+                driver.peer_token(kind, id)
+            }
             _ => driver.answer_all(),
         };
         if step.is_err() {
@@ -94,6 +117,9 @@ fn proto(role: Role, data: &[u8]) {
 
 struct Driver {
     core: Core<u32>,
+    dialect: Dialect,
+    /// The request id of the peer's next call.
+    peer_request: i64,
     /// Bytes from the peer not yet read: a frame split across records.
     input: BytesMut,
     /// Calls from the peer, waiting for their answers.
@@ -129,6 +155,8 @@ impl Driver {
         core.advance(n);
         Driver {
             core,
+            dialect,
+            peer_request: 0,
             input: BytesMut::new(),
             pending: VecDeque::new(),
             tokens: Vec::new(),
@@ -143,6 +171,92 @@ impl Driver {
         // Events queued before an error still stand.
         self.events();
         result.map_err(drop)
+    }
+
+    /// A frame from the peer, whole.
+    fn peer_frame(&mut self, frame: Vec<Sexp>) -> Result<(), ()> {
+        let Ok(bytes) = encode_to_vec(&Sexp::List(frame), self.dialect) else {
+            return Ok(());
+        };
+        self.receive(&bytes)
+    }
+
+    /// A call from the peer, with an arbitrary argument made of `argument`.
+    fn peer_call(&mut self, callee: u8, argument: &[u8]) -> Result<(), ()> {
+        let value = arbitrary_value(&mut Unstructured::new(argument)).unwrap_or(Value::None);
+        let Ok(args) = to_sexp(&Value::Tuple(vec![value])) else {
+            return Ok(());
+        };
+        self.peer_request += 1;
+        let luid = Sexp::Int(i64::from(callee >> 1 & 7));
+        let (command, object) = match callee & 0x21 {
+            0x20 | 0x21 => ("cachemessage", luid),
+            0x01 => ("message", luid),
+            _ => ("message", word("root")),
+        };
+        self.peer_frame(vec![
+            word(command),
+            Sexp::Int(self.peer_request),
+            object,
+            word("echo"),
+            Sexp::Int(i64::from(callee & 0x10 == 0)),
+            args,
+            Sexp::list([word("dictionary")]),
+        ])
+    }
+
+    /// A frame from the peer that names an id: a luid (the high nibble of
+    /// `id`) or one of our request ids (the low nibble, plus one).
+    fn peer_token(&mut self, kind: u8, id: u8) -> Result<(), ()> {
+        let luid = Sexp::Int(i64::from(id >> 4));
+        let request = Sexp::Int(i64::from(id & 15) + 1);
+        let first_cache = || {
+            Sexp::list([
+                word("cache_classes.MasterDuckPond"),
+                luid.clone(),
+                Sexp::list([word("list")]),
+            ])
+        };
+        let token = |tag: &'static str| Sexp::list([word(tag), luid.clone()]);
+        let answer = |result: Sexp| vec![word("answer"), request.clone(), result];
+        let frame = match kind % 14 {
+            0 => answer(token("remote")),
+            1 => answer(first_cache()),
+            2 => answer(token("cached")),
+            3 => answer(token("local")),
+            4 => answer(token("lcache")),
+            5 => vec![
+                word("error"),
+                request.clone(),
+                Sexp::list([
+                    word("twisted.spread.pb.CopyableFailure"),
+                    Sexp::list([word("dictionary")]),
+                ]),
+            ],
+            6 => vec![word("decref"), luid.clone()],
+            7 => vec![word("decache"), luid.clone()],
+            8 => vec![word("uncache"), luid.clone()],
+            kind => {
+                let argument = match kind {
+                    9 => token("remote"),
+                    10 => first_cache(),
+                    11 => token("cached"),
+                    12 => token("local"),
+                    _ => token("lcache"),
+                };
+                self.peer_request += 1;
+                vec![
+                    word("message"),
+                    Sexp::Int(self.peer_request),
+                    word("root"),
+                    word("echo"),
+                    Sexp::Int(1),
+                    Sexp::list([word("tuple"), argument]),
+                    Sexp::list([word("dictionary")]),
+                ]
+            }
+        };
+        self.peer_frame(frame)
     }
 
     fn events(&mut self) {
@@ -327,6 +441,10 @@ impl Driver {
             "every call was answered"
         );
     }
+}
+
+fn word(word: &'static str) -> Sexp {
+    Sexp::from(word)
 }
 
 fn first_arg(call: &IncomingCall) -> Value {

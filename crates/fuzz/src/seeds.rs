@@ -154,6 +154,31 @@ fn proto(side: Role) -> Vec<Vec<u8>> {
         }
         seeds.push(input);
     }
+    // A tour of the shortcut records, in both dialects: the peer hands us a
+    // cache and references, calls us, answers our calls with tokens, and
+    // releases what we gave it.
+    for dialect in [0, 1] {
+        seeds.push(vec![
+            dialect, //
+            0x86, 10, 0x10, // a call with a first cache of luid 1
+            0x86, 9, 0x20, // a call with a remote token for luid 2
+            0x80, 0, // answer the first: the cache goes back as `lcache`
+            0x80, 3, // answer the second with a new Referenceable
+            0x81, 0x00, // call the root, wanting an answer (request 1)
+            0x86, 0, 0x30, // the answer: a remote token for luid 3
+            0x81, 0x00, // request 2
+            0x86, 1, 0x41, // the answer: a first cache of luid 4
+            0x81, 0x20, // request 3, with a Referenceable argument
+            0x86, 5, 0x02, // an error answers it
+            0x85, 0x00, 4, 0x0b, 0x06, 0x01, 0x00, // a call with a small value
+            0x80, 4, // answered with a Cacheable
+            0x86, 7, 0x10, // decache, decref, uncache of luid 1
+            0x86, 6, 0x10, //
+            0x86, 8, 0x10, //
+            0x82, 0, // we release a token
+            0xff, 0x83,
+        ]);
+    }
     seeds
 }
 

@@ -5,8 +5,10 @@ use spread_banana::{DecodeError, Decoder, Dialect, Limits, Sexp, decode_all, enc
 
 use crate::{same_sexp, split_dialect};
 
-/// Decodes `data` under the default [`Limits`]: the first byte picks the
-/// dialect (and how the rest is cut into chunks), the rest is the stream.
+/// Decodes `data`: the first byte picks the dialect, the limits (the
+/// default [`Limits`], or the least the broker accepts, so that every limit
+/// is within reach of a short input and its edge gets tried) and how the
+/// rest is cut into chunks; the rest is the stream.
 ///
 /// Checks that
 /// - decoding never panics (nor hangs, nor allocates beyond the limits:
@@ -20,7 +22,11 @@ use crate::{same_sexp, split_dialect};
 pub fn banana(data: &[u8]) {
     let (dialect, stream) = split_dialect(data);
     let seed = data.first().copied().unwrap_or(0);
-    let limits = Limits::default();
+    let limits = if seed & 2 == 0 {
+        Limits::default()
+    } else {
+        SMALL
+    };
 
     let whole = decode_stream(stream, dialect, limits, &mut |_| stream.len().max(1));
     let mut rng = u32::from(seed) | 1;
@@ -54,6 +60,14 @@ pub fn banana(data: &[u8]) {
         reencode(expression, dialect, limits);
     }
 }
+
+/// The broker's floor for each limit (`BrokerOptions::with_banana_limits`).
+const SMALL: Limits = Limits::new()
+    .max_prefix_len(10)
+    .max_string_len(64)
+    .max_list_len(16)
+    .max_depth(16)
+    .max_expression_len(1024);
 
 /// How a stream ended.
 #[derive(Debug, PartialEq)]

@@ -69,10 +69,14 @@ fn vector_bytes() -> Vec<(Dialect, Vec<u8>)> {
 }
 
 fn banana() -> Vec<Vec<u8>> {
-    let mut seeds: Vec<Vec<u8>> = vector_bytes()
-        .into_iter()
-        .map(|(dialect, bytes)| prefixed(dialect, &bytes))
-        .collect();
+    let mut seeds = Vec::new();
+    for (dialect, bytes) in vector_bytes() {
+        let seed = prefixed(dialect, &bytes);
+        // The same bytes under the small limits (bit 1 of the first byte).
+        let mut small = seed.clone();
+        small[0] |= 2;
+        seeds.extend([seed, small]);
+    }
     for session in sessions() {
         for role in [Role::Client, Role::Server] {
             let stream: Vec<u8> = session

@@ -15,6 +15,9 @@
 //! - `docs`: builds the documentation site into `target/book` (the mdBook
 //!   in `docs/book` with every crate's rustdoc under `api/`) and checks its
 //!   links and how headless Chromium renders it.
+//! - `fuzz [TARGET --secs N]`: lists the fuzz targets, or runs one with
+//!   cargo-fuzz (installed into `target/tools` when missing); `fuzz --ci`
+//!   builds them all and runs each briefly, as `ci` does.
 //! - `venv`: installs Twisted into `target/interop-venv` (the others do it
 //!   when they need it).
 //! - `buildbot`: a stock Buildbot 4.3.0 master runs its scenarios on the
@@ -31,6 +34,7 @@ mod buildbot;
 mod demo;
 mod docs;
 mod endtoend;
+mod fuzz;
 mod layering;
 mod load;
 mod measure;
@@ -45,8 +49,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::process::{cargo, run};
 
-const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench [--quick | --end-to-end] | demo | docs | venv | \
-     buildbot | load [--secs N] [--connections C] | soak [--secs N]>";
+const USAGE: &str = "usage: cargo xtask <ci | vectors [--check] | layering | bench [--quick | --end-to-end] | demo | docs | \
+     fuzz [TARGET --secs N | --ci] | venv | buildbot | load [--secs N] [--connections C] | soak [--secs N]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,6 +63,7 @@ fn main() -> Result<()> {
         ["bench", rest @ ..] => bench(rest),
         ["demo"] => demo::run(),
         ["docs"] => docs::run_all(),
+        ["fuzz", rest @ ..] => fuzz::main(rest),
         ["venv"] => venv::python().map(drop),
         ["load", rest @ ..] => load::run(rest),
         ["buildbot"] => buildbot::run_scenarios(),
@@ -102,6 +107,9 @@ fn ci() -> Result<()> {
         run(cmd)
     })?;
     step("layering", layering::check_workspace)?;
+    step("fuzz: build every target, run each for 10 s", || {
+        fuzz::main(&["--ci"])
+    })?;
     step("interop: golden vectors against real Twisted", || {
         vectors(true)
     })?;

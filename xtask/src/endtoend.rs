@@ -40,6 +40,7 @@ pub(crate) struct Summary {
     pub(crate) calls_per_sec: f64,
     pub(crate) p50_us: f64,
     pub(crate) p99_us: f64,
+    pub(crate) max_us: f64,
     pub(crate) errors: f64,
 }
 
@@ -57,14 +58,15 @@ pub(crate) fn parse_summary(stdout: &str) -> Option<Summary> {
                 "calls_per_sec" => &mut summary.calls_per_sec,
                 "p50_us" => &mut summary.p50_us,
                 "p99_us" => &mut summary.p99_us,
+                "max_us" => &mut summary.max_us,
                 "errors" => &mut summary.errors,
-                "seconds" | "max_us" => continue,
+                "seconds" => continue,
                 _ => return None,
             };
             *slot = value;
             seen += 1;
         }
-        (seen == 5).then_some(summary)
+        (seen == 6).then_some(summary)
     })
 }
 

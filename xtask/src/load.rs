@@ -5,12 +5,12 @@
 //! with the throughput, the latencies, the errors and the servers' memory;
 //! fails if any call went wrong.
 
-use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use crate::endtoend::{Summary, parse_summary};
 use crate::measure::{RssSampler, Server, cpus, mib, release_dir};
 use crate::process::{cargo, describe};
 use crate::{project_root, venv};
@@ -44,7 +44,7 @@ fn parse(args: &[&str]) -> Result<Options> {
 /// One server's row of the table.
 struct Row {
     server: &'static str,
-    summary: BTreeMap<String, f64>,
+    summary: Summary,
     rss_idle: u64,
     rss_peak: u64,
     ok: bool,
@@ -89,18 +89,17 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
         "server", "connections", "calls", "calls/s", "p50", "p99", "max", "errors"
     );
     for row in &rows {
-        let f = |key: &str| row.summary.get(key).copied().unwrap_or(f64::NAN);
-        let ms = |key: &str| format!("{:.2} ms", f(key) / 1000.0);
+        let ms = |us: f64| format!("{:.2} ms", us / 1000.0);
         println!(
             "{:<14} {:>11} {:>10} {:>9.0} {:>8} {:>8} {:>9} {:>6}  {} -> {}",
             row.server,
             options.connections,
-            f("calls"),
-            f("calls_per_sec"),
-            ms("p50_us"),
-            ms("p99_us"),
-            ms("max_us"),
-            f("errors"),
+            row.summary.calls,
+            row.summary.calls_per_sec,
+            ms(row.summary.p50_us),
+            ms(row.summary.p99_us),
+            ms(row.summary.max_us),
+            row.summary.errors,
             mib(row.rss_idle),
             mib(row.rss_peak),
         );
@@ -134,20 +133,12 @@ fn load(name: &'static str, command: Command, options: &Options) -> Result<Row> 
     drop(server);
     let stdout = String::from_utf8_lossy(&output.stdout);
     print!("{stdout}");
-    let last = stdout.lines().last().unwrap_or_default();
-    let summary: BTreeMap<String, f64> = last
-        .split(' ')
-        .filter_map(|field| {
-            let (key, value) = field.split_once('=')?;
-            Some((key.to_owned(), value.parse().ok()?))
-        })
-        .collect();
-    if !summary.contains_key("errors") {
-        bail!("{name}: spread bench printed no summary line: {last:?}");
-    }
+    let Some(summary) = parse_summary(&stdout) else {
+        bail!("{name}: spread bench printed no summary line");
+    };
     Ok(Row {
         server: name,
-        ok: output.status.success() && summary["errors"] == 0.0,
+        ok: output.status.success() && summary.errors == 0.0,
         summary,
         rss_idle,
         rss_peak: samples.iter().copied().max().unwrap_or(rss_idle),

@@ -152,6 +152,9 @@ impl Decoder {
     }
 
     fn decode_inner(&mut self, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError> {
+        if self.dialect == Dialect::Msgpack {
+            return crate::msgpack::decode(&self.limits, buf);
+        }
         // Tokens are read from a slice and `buf` is advanced once per call
         // rather than once per token, which is measurably cheaper.
         let mut consumed = 0;

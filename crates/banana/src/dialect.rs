@@ -1,9 +1,13 @@
-//! Dialects and the `pb` vocabulary that compresses well-known words.
+//! Dialects, and the `pb` vocabulary that compresses well-known words.
 
-/// Which Banana dialect ("profile") a connection speaks.
+/// Which dialect ("profile") a connection speaks.
 ///
-/// The dialect only decides whether the `pb` vocabulary is in use. A new
-/// [`Encoder`](crate::Encoder) or [`Decoder`](crate::Decoder) set to
+/// Twisted knows two, `pb` and `none`, which differ only in whether the `pb`
+/// vocabulary is in use. Spread adds a third for Rust-to-Rust connections,
+/// [`Dialect::Msgpack`], which frames the same s-expressions with
+/// MessagePack instead of Banana tokens.
+///
+/// A new [`Encoder`](crate::Encoder) or [`Decoder`](crate::Decoder) set to
 /// [`Dialect::None`] is also the right state before negotiation has chosen
 /// a dialect: Twisted rejects VOCAB tokens then, exactly as in `none`.
 ///
@@ -12,6 +16,10 @@
 ///
 /// assert_eq!(Dialect::from_name(b"pb"), Some(Dialect::Pb));
 /// assert_eq!(Dialect::None.name(), b"none");
+/// assert_eq!(Dialect::from_name(b"spread-msgpack"), Some(Dialect::Msgpack));
+/// // What Twisted knows, and what spread offers.
+/// assert!(!Dialect::KNOWN.contains(&Dialect::Msgpack));
+/// assert_eq!(Dialect::DEFAULT_OFFER[0], Dialect::Msgpack);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Dialect {
@@ -20,18 +28,53 @@ pub enum Dialect {
     /// `none`: no vocabulary; a VOCAB token is a decode error.
     #[default]
     None,
+    /// `spread-msgpack`: spread's own dialect, for Rust-to-Rust
+    /// connections. Twisted does not know it, so a Twisted peer offered it
+    /// picks `pb` as before.
+    ///
+    /// Each expression is one frame: a 4-byte big-endian length `n`
+    /// (`1 <= n`), then exactly `n` bytes holding one MessagePack value:
+    ///
+    /// | [`Sexp`](crate::Sexp) | MessagePack |
+    /// |---|---|
+    /// | `List` | array |
+    /// | `Int` | int (the encoder writes the shortest form) |
+    /// | `BigInt` | uint 64 from 2^63 to 2^64 - 1; otherwise ext type 1 holding the two's complement, big-endian, in as few bytes as hold it |
+    /// | `Float` | float 64, always, bit for bit (NaN payloads too) |
+    /// | `Bytes` | bin |
+    ///
+    /// Nothing else is sent or accepted: nil, booleans, str, maps,
+    /// float 32, other ext types and bytes after the value are decode
+    /// errors. Every [`Limits`](crate::Limits) field is enforced: the frame
+    /// length against `max_expression_len` before the frame is buffered,
+    /// integers against the bits `max_prefix_len` allows Banana, the rest
+    /// as in Banana. Byte strings are sliced out of the received frame
+    /// without a copy.
+    ///
+    /// The name says whose convention this is: MessagePack has no standard
+    /// mapping of s-expressions, and a plain `msgpack` could one day be
+    /// offered by another PB implementation that frames differently.
+    Msgpack,
 }
 
 impl Dialect {
     /// The dialects Twisted knows, in the order a Twisted server offers them
-    /// (`Banana.knownDialects`).
+    /// (`Banana.knownDialects`). Spread's own [`Dialect::Msgpack`] is not
+    /// one of them; see [`Dialect::DEFAULT_OFFER`].
     pub const KNOWN: [Dialect; 2] = [Dialect::Pb, Dialect::None];
+
+    /// What a spread server offers by default, best first: its own
+    /// [`Dialect::Msgpack`], then Twisted's. A spread client picks msgpack
+    /// from it; a Twisted client skips the name it does not know and
+    /// picks `pb`.
+    pub const DEFAULT_OFFER: [Dialect; 3] = [Dialect::Msgpack, Dialect::Pb, Dialect::None];
 
     /// The dialect's name as sent during negotiation.
     pub const fn name(self) -> &'static [u8] {
         match self {
             Dialect::Pb => b"pb",
             Dialect::None => b"none",
+            Dialect::Msgpack => b"spread-msgpack",
         }
     }
 
@@ -40,6 +83,7 @@ impl Dialect {
         match name {
             b"pb" => Some(Dialect::Pb),
             b"none" => Some(Dialect::None),
+            b"spread-msgpack" => Some(Dialect::Msgpack),
             _ => None,
         }
     }

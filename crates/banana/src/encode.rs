@@ -86,7 +86,10 @@ impl Encoder {
     /// ```
     pub fn encode<B: EncodeBuf>(&self, sexp: &Sexp, out: &mut B) -> Result<(), EncodeError> {
         let start = out.buf_len();
-        let result = self.write(sexp, out, 0);
+        let result = match self.dialect {
+            Dialect::Msgpack => crate::msgpack::encode(&self.limits, sexp, out),
+            Dialect::Pb | Dialect::None => self.write(sexp, out, 0),
+        };
         if result.is_err() {
             out.buf_truncate(start);
         }
@@ -221,6 +224,8 @@ mod sealed {
         fn buf_len(&self) -> usize;
         fn buf_truncate(&mut self, len: usize);
         fn buf_extend(&mut self, bytes: &[u8]);
+        /// Overwrites `bytes.len()` bytes already written, from `at`.
+        fn buf_patch(&mut self, at: usize, bytes: &[u8]);
     }
 
     // The two buffers have the same inherent methods but no common trait.
@@ -238,6 +243,10 @@ mod sealed {
                 #[inline]
                 fn buf_extend(&mut self, bytes: &[u8]) {
                     self.extend_from_slice(bytes);
+                }
+                #[inline]
+                fn buf_patch(&mut self, at: usize, bytes: &[u8]) {
+                    self[at..at + bytes.len()].copy_from_slice(bytes);
                 }
             }
         )*};

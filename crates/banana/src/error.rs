@@ -2,7 +2,7 @@
 
 use num_bigint::BigInt;
 
-/// A malformed or hostile Banana stream.
+/// A malformed or hostile Banana stream (or msgpack-dialect stream).
 ///
 /// Twisted reacts to each of these by dropping the connection without a
 /// word (it raises `BananaError`, `NotImplementedError` or `KeyError` inside
@@ -75,6 +75,38 @@ pub enum DecodeError {
     /// The input ended inside an expression (only from [`decode_all`](crate::decode_all)).
     #[error("input ended in the middle of an expression")]
     Incomplete,
+    /// An integer whose magnitude has more bits than Banana's prefix limit
+    /// allows (`7 *` [`Limits::max_prefix_len`](crate::Limits::max_prefix_len)),
+    /// in the msgpack dialect, where no prefix limits it. Banana reports the
+    /// same excess as [`DecodeError::PrefixTooLong`].
+    #[error("integer larger than the limit of {limit_bits} bits")]
+    IntTooLarge {
+        /// The most bits a magnitude may have.
+        limit_bits: u64,
+    },
+    /// A msgpack frame whose bytes are not exactly one MessagePack value:
+    /// a frame of length zero, a value that ends before its frame does or
+    /// bytes left after it, an empty big-integer ext.
+    #[error("malformed msgpack frame: {reason}")]
+    MalformedMsgpack {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A well-formed MessagePack value of a kind the msgpack dialect never
+    /// sends: nil, a boolean, a str (byte strings travel as bin), a map, a
+    /// float 32, the reserved byte `0xc1`.
+    #[error("unexpected msgpack {found}: the msgpack dialect sends only arrays, ints, float 64, bin and big-integer exts")]
+    UnexpectedMsgpack {
+        /// The kind of value found.
+        found: &'static str,
+    },
+    /// A MessagePack ext of a type other than the msgpack dialect's big
+    /// integer (type 1).
+    #[error("unknown msgpack ext type {ext_type}")]
+    UnknownExtType {
+        /// The ext's type.
+        ext_type: i8,
+    },
 }
 
 /// An expression that Banana cannot carry within the encoder's limits.
@@ -111,5 +143,21 @@ pub enum EncodeError {
     NestingTooDeep {
         /// The limit that was exceeded.
         limit: usize,
+    },
+    /// A msgpack-dialect frame longer than its 32-bit length can say.
+    #[error("frame is too long to send ({len} bytes, limit {limit})")]
+    FrameTooLong {
+        /// The frame's length, or the length of the one value that alone
+        /// is too long.
+        len: usize,
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+    /// rmp-serde refused to write a value (not expected: every value the
+    /// msgpack dialect writes is one it takes).
+    #[error("cannot write msgpack: {reason}")]
+    Msgpack {
+        /// rmp-serde's error.
+        reason: String,
     },
 }

@@ -20,6 +20,31 @@
 //! is [`Dialect`]; [`Limits`] holds Twisted's security limits plus two of
 //! ours, and malformed input is a [`DecodeError`].
 //!
+//! # Dialects
+//!
+//! The [`Encoder`] and the [`Decoder`] speak whichever [`Dialect`] they are
+//! set to: Twisted's two Banana dialects, `pb` (with the vocabulary) and
+//! `none`, or spread's own [`Dialect::Msgpack`], which carries the same
+//! [`Sexp`] trees as length-prefixed MessagePack frames (through
+//! `rmp-serde`) for connections where both ends are spread. Negotiation
+//! picks the dialect; only then does anything but plain Banana travel.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use spread_banana::{Decoder, Dialect, Encoder, Limits, Sexp};
+//!
+//! let frame = Sexp::list([Sexp::from("version"), Sexp::from(6)]);
+//! let mut wire = BytesMut::new();
+//! Encoder::new(Dialect::Msgpack).encode(&frame, &mut wire)?;
+//! // A 4-byte length, then [bin "version", 6].
+//! assert_eq!(&wire[..4], [0, 0, 0, 11]);
+//! assert_eq!(&wire[4..7], [0x92, 0xc4, 0x07]);
+//!
+//! let mut decoder = Decoder::new(Limits::default()).with_dialect(Dialect::Msgpack);
+//! assert_eq!(decoder.decode(&mut wire)?, Some(frame));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Example
 //!
 //! ```
@@ -56,6 +81,10 @@ mod wire;
 mod encode;
 
 mod decode;
+
+// The msgpack dialect's framing, both directions (reached through the two
+// above).
+mod msgpack;
 
 mod error;
 

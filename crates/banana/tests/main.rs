@@ -13,3 +13,5 @@ mod incremental;
 mod proptests;
 // Twisted's test_banana.py, ported.
 mod twisted_ports;
+// Spread's own msgpack dialect: bytes, limits, malformations.
+mod msgpack;

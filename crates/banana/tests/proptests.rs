@@ -67,7 +67,7 @@ fn chunked(bytes: &[u8], cuts: &[Index]) -> Vec<Vec<u8>> {
 proptest! {
     #[test]
     fn decode_inverts_encode(x in sexp()) {
-        for dialect in Dialect::KNOWN {
+        for dialect in Dialect::DEFAULT_OFFER {
             let mut out = Vec::new();
             Encoder::new(dialect).encode(&x, &mut out).unwrap();
             let back = decode_all(&out, dialect, Limits::default()).unwrap();
@@ -84,7 +84,7 @@ proptest! {
         frames in prop::collection::vec(sexp(), 1..4),
         cuts in prop::collection::vec(any::<Index>(), 0..8),
     ) {
-        for dialect in Dialect::KNOWN {
+        for dialect in Dialect::DEFAULT_OFFER {
             let encoder = Encoder::new(dialect);
             let mut bytes = Vec::new();
             for frame in &frames {
@@ -109,7 +109,7 @@ proptest! {
         bytes in prop::collection::vec(any::<u8>(), 0..256),
         cuts in prop::collection::vec(any::<Index>(), 0..4),
     ) {
-        for dialect in Dialect::KNOWN {
+        for dialect in Dialect::DEFAULT_OFFER {
             let _ = decode_all(&bytes, dialect, Limits::default());
             let tight = Limits::default()
                 .max_prefix_len(3)
@@ -133,7 +133,7 @@ proptest! {
             0..128,
         ),
     ) {
-        for dialect in Dialect::KNOWN {
+        for dialect in Dialect::DEFAULT_OFFER {
             let mut decoder = Decoder::new(Limits::default()).with_dialect(dialect);
             let mut buf = BytesMut::from(&bytes[..]);
             while let Ok(Some(frame)) = decoder.decode(&mut buf) {

@@ -1,0 +1,570 @@
+//! The `spread-msgpack` dialect: the same s-expressions, framed and encoded
+//! with MessagePack instead of Banana tokens. `rmp-serde` writes it; the
+//! reader is a loop over `rmp`'s markers (see [`read_frame`] for why).
+//!
+//! # Wire format
+//!
+//! Every expression is one *frame*: a 4-byte big-endian length `n`, then
+//! exactly `n` bytes holding one MessagePack value (`n >= 1`):
+//!
+//! | `Sexp`          | MessagePack                                                   |
+//! |-----------------|---------------------------------------------------------------|
+//! | `List`          | array (fixarray, array 16, array 32)                          |
+//! | `Int`           | int (any of the int formats; the encoder writes the shortest) |
+//! | `BigInt`        | uint 64 from 2^63 to 2^64 - 1; below -2^63 or from 2^64, ext type 1 ([`BIGINT_EXT`]) holding the two's complement big-endian bytes |
+//! | `Float`         | float 64, always, bit for bit (NaN payloads included)         |
+//! | `Bytes`         | bin (bin 8, bin 16, bin 32)                                   |
+//!
+//! Nothing else is ever sent, and nothing else is accepted: nil, booleans,
+//! str, maps, float 32, other ext types, and bytes left over after the value
+//! are all decode errors.
+//!
+//! # Limits
+//!
+//! The frame length is checked against [`Limits::max_expression_len`]
+//! before anything is buffered or reserved for the frame. The whole frame is
+//! then decoded at once, from bytes already in memory, so a declared array
+//! or bin length can never make us allocate more than the frame itself
+//! holds, and no nesting can exhaust the stack. Array lengths, nesting depth, the token count, bin lengths and the
+//! size of integers are checked against the other [`Limits`], with the same
+//! errors Banana gives.
+
+use std::cell::Cell;
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use num_bigint::BigInt;
+use rmp::Marker;
+use serde::ser::{self, Serialize, SerializeSeq, Serializer};
+
+use crate::{DecodeError, EncodeBuf, EncodeError, Limits, Sexp};
+
+/// The MessagePack ext type that carries an integer outside `-2^63..2^64`.
+///
+/// Its payload is the integer's two's complement, big-endian, in as few
+/// bytes as hold it (the decoder also takes longer, sign-extended payloads
+/// within the size limit, but never an empty one).
+pub(crate) const BIGINT_EXT: i8 = 1;
+
+/// Bytes of the length that starts every frame.
+const FRAME_HEADER: usize = 4;
+
+/// The most one call reserves for a frame still arriving (the same bound
+/// the Banana decoder keeps); past it the buffer grows as the reader
+/// appends.
+const MAX_RESERVE_HINT: usize = 1 << 24;
+
+/// A list header is trusted for no more than this many slots up front.
+const MAX_INITIAL_CAPACITY: usize = 1024;
+
+// ---------------------------------------------------------------------------
+// Decoding.
+
+/// Takes the next whole frame from the front of `buf`, if it is all there.
+///
+/// Until the frame is complete nothing is consumed: the bytes wait in `buf`.
+pub(crate) fn decode(limits: &Limits, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError> {
+    let Some(&[a, b, c, d]) = buf.get(..FRAME_HEADER) else {
+        return Ok(None);
+    };
+    let declared = u32::from_be_bytes([a, b, c, d]);
+    let len = usize::try_from(declared).unwrap_or(usize::MAX);
+    if len > limits.max_expression_len {
+        return Err(DecodeError::ExpressionTooLong {
+            limit: limits.max_expression_len,
+        });
+    }
+    if len == 0 {
+        return Err(DecodeError::MalformedMsgpack {
+            reason: "a frame of length zero",
+        });
+    }
+    let needed = FRAME_HEADER + len;
+    if buf.len() < needed {
+        // Bounded by the frame limit just checked.
+        buf.reserve((needed - buf.len()).min(MAX_RESERVE_HINT));
+        return Ok(None);
+    }
+    let mut frame = buf.split_to(needed).freeze();
+    let body = frame.split_off(FRAME_HEADER);
+    read_frame(limits, &body).map(Some)
+}
+
+/// Decodes the one value a whole frame body holds.
+///
+/// This is an explicit loop with its own stack of open lists rather than
+/// serde's recursive visitors: rmp-serde's deserializer takes some 4 KiB
+/// of stack per nesting level in a debug build, so a frame nested to the
+/// default depth limit would overflow a 2 MiB thread. Markers are read with
+/// `rmp`, the crate under rmp-serde.
+fn read_frame(limits: &Limits, body: &Bytes) -> Result<Sexp, DecodeError> {
+    let mut reader = Reader {
+        body,
+        pos: 0,
+        limits,
+        tokens: 0,
+    };
+    let mut stack: Vec<OpenList> = Vec::new();
+    loop {
+        let mut item = match reader.item(stack.len())? {
+            Item::Atom(item) => item,
+            Item::List(0) => Sexp::List(Vec::new()),
+            Item::List(len) => {
+                // Every element takes at least a byte, so what is left of
+                // the frame bounds the count; the constant bounds what a
+                // frame nesting many long-announced arrays gets before it
+                // fails.
+                let capacity = len
+                    .min(body.len() - reader.pos)
+                    .min(MAX_INITIAL_CAPACITY);
+                stack.push(OpenList {
+                    len,
+                    items: Vec::with_capacity(capacity),
+                });
+                continue;
+            }
+        };
+        // Close every list this item completes.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                if reader.pos != body.len() {
+                    return Err(DecodeError::MalformedMsgpack {
+                        reason: "bytes after the value",
+                    });
+                }
+                return Ok(item);
+            };
+            top.items.push(item);
+            if top.items.len() < top.len {
+                break;
+            }
+            item = Sexp::List(std::mem::take(&mut top.items));
+            stack.pop();
+        }
+    }
+}
+
+/// An array begun but not yet complete.
+struct OpenList {
+    len: usize,
+    items: Vec<Sexp>,
+}
+
+/// One value read from the frame: an atom, or an array's header.
+enum Item {
+    Atom(Sexp),
+    List(usize),
+}
+
+/// Reads values from a frame body, checking the limits as it goes.
+struct Reader<'f> {
+    body: &'f Bytes,
+    /// Where the next value starts.
+    pos: usize,
+    limits: &'f Limits,
+    /// Values (atoms and arrays) read so far.
+    tokens: usize,
+}
+
+impl Reader<'_> {
+    /// The next `n` bytes, or an error if the frame ends first.
+    fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.body.len())
+            .ok_or(DecodeError::MalformedMsgpack {
+                reason: "the value ends before its frame does",
+            })?;
+        let bytes = &self.body[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut array = [0; N];
+        array.copy_from_slice(self.take(N)?);
+        Ok(array)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take_array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        self.take_array().map(u16::from_be_bytes)
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        self.take_array().map(u32::from_be_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        self.take_array().map(u64::from_be_bytes)
+    }
+
+    /// The most bits an integer's magnitude may have: what Banana's prefix
+    /// limit allows.
+    fn max_int_bits(&self) -> u64 {
+        (self.limits.max_prefix_len as u64).saturating_mul(7)
+    }
+
+    fn int(&self, n: i64) -> Result<Sexp, DecodeError> {
+        self.check_int_bits(u64::from(64 - n.unsigned_abs().leading_zeros()))?;
+        Ok(Sexp::Int(n))
+    }
+
+    fn uint(&self, n: u64) -> Result<Sexp, DecodeError> {
+        self.check_int_bits(u64::from(64 - n.leading_zeros()))?;
+        Ok(Sexp::from(BigInt::from(n)))
+    }
+
+    fn check_int_bits(&self, bits: u64) -> Result<(), DecodeError> {
+        let limit_bits = self.max_int_bits();
+        if bits > limit_bits {
+            return Err(DecodeError::IntTooLarge { limit_bits });
+        }
+        Ok(())
+    }
+
+    /// Reads the value at the front, `depth` lists deep. The checks that
+    /// a header allows come before its payload is looked at, as in Banana.
+    fn item(&mut self, depth: usize) -> Result<Item, DecodeError> {
+        let unexpected = |found| Err(DecodeError::UnexpectedMsgpack { found });
+        let marker = Marker::from_u8(self.u8()?);
+        let item = match marker {
+            Marker::FixArray(len) => return self.list(usize::from(len), depth),
+            Marker::Array16 => {
+                let len = self.u16()?;
+                return self.list(usize::from(len), depth);
+            }
+            Marker::Array32 => {
+                let len = self.u32()?;
+                return self.list(usize::try_from(len).unwrap_or(usize::MAX), depth);
+            }
+            Marker::FixPos(n) => Sexp::Int(n.into()),
+            Marker::FixNeg(n) => Sexp::Int(n.into()),
+            Marker::U8 => {
+                let n = self.u8()?;
+                self.int(n.into())?
+            }
+            Marker::U16 => {
+                let n = self.u16()?;
+                self.int(n.into())?
+            }
+            Marker::U32 => {
+                let n = self.u32()?;
+                self.int(n.into())?
+            }
+            Marker::U64 => {
+                let n = self.u64()?;
+                match i64::try_from(n) {
+                    Ok(n) => self.int(n)?,
+                    Err(_) => self.uint(n)?,
+                }
+            }
+            Marker::I8 => {
+                let n = i8::from_be_bytes(self.take_array()?);
+                self.int(n.into())?
+            }
+            Marker::I16 => {
+                let n = i16::from_be_bytes(self.take_array()?);
+                self.int(n.into())?
+            }
+            Marker::I32 => {
+                let n = i32::from_be_bytes(self.take_array()?);
+                self.int(n.into())?
+            }
+            Marker::I64 => {
+                let n = i64::from_be_bytes(self.take_array()?);
+                self.int(n)?
+            }
+            Marker::F64 => Sexp::Float(f64::from_bits(self.u64()?)),
+            Marker::Bin8 => {
+                let len = self.u8()?;
+                self.bytes(usize::from(len))?
+            }
+            Marker::Bin16 => {
+                let len = self.u16()?;
+                self.bytes(usize::from(len))?
+            }
+            Marker::Bin32 => {
+                let len = self.u32()?;
+                self.bytes(usize::try_from(len).unwrap_or(usize::MAX))?
+            }
+            Marker::FixExt1 => self.ext(1)?,
+            Marker::FixExt2 => self.ext(2)?,
+            Marker::FixExt4 => self.ext(4)?,
+            Marker::FixExt8 => self.ext(8)?,
+            Marker::FixExt16 => self.ext(16)?,
+            Marker::Ext8 => {
+                let len = self.u8()?;
+                self.ext(usize::from(len))?
+            }
+            Marker::Ext16 => {
+                let len = self.u16()?;
+                self.ext(usize::from(len))?
+            }
+            Marker::Ext32 => {
+                let len = self.u32()?;
+                self.ext(usize::try_from(len).unwrap_or(usize::MAX))?
+            }
+            Marker::Null => return unexpected("nil"),
+            Marker::True | Marker::False => return unexpected("boolean"),
+            Marker::F32 => return unexpected("float 32"),
+            Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => {
+                return unexpected("str");
+            }
+            Marker::FixMap(_) | Marker::Map16 | Marker::Map32 => return unexpected("map"),
+            Marker::Reserved => return unexpected("the reserved byte 0xc1"),
+        };
+        self.count()?;
+        Ok(Item::Atom(item))
+    }
+
+    /// Counts one value against [`Limits::max_tokens`].
+    fn count(&mut self) -> Result<(), DecodeError> {
+        if self.tokens >= self.limits.max_tokens {
+            return Err(DecodeError::TooManyTokens {
+                limit: self.limits.max_tokens,
+            });
+        }
+        self.tokens += 1;
+        Ok(())
+    }
+
+    fn list(&mut self, len: usize, depth: usize) -> Result<Item, DecodeError> {
+        if len > self.limits.max_list_len {
+            return Err(DecodeError::ListTooLong {
+                len: len as u64,
+                limit: self.limits.max_list_len,
+            });
+        }
+        if depth >= self.limits.max_depth {
+            return Err(DecodeError::NestingTooDeep {
+                limit: self.limits.max_depth,
+            });
+        }
+        self.count()?;
+        Ok(Item::List(len))
+    }
+
+    /// A bin's payload, sliced out of the frame.
+    fn bytes(&mut self, len: usize) -> Result<Sexp, DecodeError> {
+        if len > self.limits.max_string_len {
+            return Err(DecodeError::StringTooLong {
+                len: len as u64,
+                limit: self.limits.max_string_len,
+            });
+        }
+        let start = self.pos;
+        self.take(len)?;
+        Ok(Sexp::Bytes(self.body.slice(start..self.pos)))
+    }
+
+    /// An ext of `len` payload bytes, whose type comes next.
+    fn ext(&mut self, len: usize) -> Result<Sexp, DecodeError> {
+        let ext_type = self.u8()? as i8;
+        if ext_type != BIGINT_EXT {
+            return Err(DecodeError::UnknownExtType { ext_type });
+        }
+        if len == 0 {
+            return Err(DecodeError::MalformedMsgpack {
+                reason: "an empty big-integer ext",
+            });
+        }
+        // A payload longer than the largest integer allowed needs (one
+        // byte more for the sign) is refused before any arithmetic.
+        let limit_bits = self.max_int_bits();
+        if len as u64 > limit_bits / 8 + 1 {
+            return Err(DecodeError::IntTooLarge { limit_bits });
+        }
+        let n = BigInt::from_signed_bytes_be(self.take(len)?);
+        self.check_int_bits(n.bits())?;
+        Ok(Sexp::from(n))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Encoding.
+
+/// Appends one frame holding `sexp` to `out`. The caller truncates `out`
+/// back on error.
+pub(crate) fn encode<B: EncodeBuf>(
+    limits: &Limits,
+    sexp: &Sexp,
+    out: &mut B,
+) -> Result<(), EncodeError> {
+    let start = out.buf_len();
+    out.buf_extend(&[0; FRAME_HEADER]);
+    let ctx = EncodeContext {
+        limits,
+        error: Cell::new(None),
+    };
+    let mut serializer = rmp_serde::Serializer::new(Sink(out));
+    let value = Value {
+        sexp,
+        ctx: &ctx,
+        depth: 0,
+    };
+    if let Err(e) = value.serialize(&mut serializer) {
+        return Err(ctx.error.take().unwrap_or_else(|| {
+            // Writing to memory cannot fail, and every value we write is
+            // one rmp-serde takes; keep a reason all the same.
+            EncodeError::Msgpack {
+                reason: e.to_string(),
+            }
+        }));
+    }
+    let body = out.buf_len() - start - FRAME_HEADER;
+    let Ok(len) = u32::try_from(body) else {
+        return Err(EncodeError::FrameTooLong {
+            len: body,
+            limit: u32::MAX as usize,
+        });
+    };
+    out.buf_patch(start, &len.to_be_bytes());
+    Ok(())
+}
+
+/// rmp-serde writes to an `io::Write`; this one appends to our buffer.
+struct Sink<'b, B>(&'b mut B);
+
+impl<B: EncodeBuf> io::Write for Sink<'_, B> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.buf_extend(bytes);
+        Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.0.buf_extend(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct EncodeContext<'l> {
+    limits: &'l Limits,
+    /// Our own reason for refusing, which rmp-serde only sees as a string.
+    error: Cell<Option<EncodeError>>,
+}
+
+impl EncodeContext<'_> {
+    fn refuse<E: ser::Error>(&self, error: EncodeError) -> E {
+        self.error.set(Some(error));
+        E::custom("refused by the msgpack dialect")
+    }
+
+    fn check_int<E: ser::Error>(&self, value: &BigInt) -> Result<(), E> {
+        if value.bits() > (self.limits.max_prefix_len as u64).saturating_mul(7) {
+            return Err(self.refuse(EncodeError::IntTooLarge {
+                value: value.clone(),
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// A [`Sexp`] as rmp-serde serializes it, with the encoder's limits.
+struct Value<'a> {
+    sexp: &'a Sexp,
+    ctx: &'a EncodeContext<'a>,
+    /// Lists open around this value.
+    depth: usize,
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ctx = self.ctx;
+        let limits = ctx.limits;
+        match self.sexp {
+            Sexp::List(items) => {
+                if items.len() > limits.max_list_len {
+                    return Err(ctx.refuse(EncodeError::ListTooLong {
+                        len: items.len(),
+                        limit: limits.max_list_len,
+                    }));
+                }
+                // Checked here rather than trusted to the caller because this
+                // recursion is bounded only by it.
+                if self.depth >= limits.max_depth {
+                    return Err(ctx.refuse(EncodeError::NestingTooDeep {
+                        limit: limits.max_depth,
+                    }));
+                }
+                // MessagePack counts in 32 bits; such a list could not fit
+                // in a frame anyway.
+                if u32::try_from(items.len()).is_err() {
+                    return Err(ctx.refuse(EncodeError::FrameTooLong {
+                        len: items.len(),
+                        limit: u32::MAX as usize,
+                    }));
+                }
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Value {
+                        sexp: item,
+                        ctx,
+                        depth: self.depth + 1,
+                    })?;
+                }
+                seq.end()
+            }
+            &Sexp::Int(n) => {
+                let bits = u64::from(64 - n.unsigned_abs().leading_zeros());
+                if bits > (limits.max_prefix_len as u64).saturating_mul(7) {
+                    return Err(ctx.refuse(EncodeError::IntTooLarge {
+                        value: BigInt::from(n),
+                    }));
+                }
+                serializer.serialize_i64(n)
+            }
+            Sexp::BigInt(n) => {
+                ctx.check_int(n)?;
+                // A non-canonical BigInt may still hold a small value; it
+                // gets the same bytes as the equal `Sexp::Int`.
+                if let Ok(small) = i64::try_from(n) {
+                    serializer.serialize_i64(small)
+                } else if let Ok(unsigned) = u64::try_from(n) {
+                    serializer.serialize_u64(unsigned)
+                } else {
+                    let payload = n.to_signed_bytes_be();
+                    serializer.serialize_newtype_struct(
+                        rmp_serde::MSGPACK_EXT_STRUCT_NAME,
+                        &(BIGINT_EXT, Bin(&payload)),
+                    )
+                }
+            }
+            &Sexp::Float(x) => serializer.serialize_f64(x),
+            Sexp::Bytes(bytes) => {
+                if bytes.len() > limits.max_string_len {
+                    return Err(ctx.refuse(EncodeError::StringTooLong {
+                        len: bytes.len(),
+                        limit: limits.max_string_len,
+                    }));
+                }
+                if u32::try_from(bytes.len()).is_err() {
+                    return Err(ctx.refuse(EncodeError::FrameTooLong {
+                        len: bytes.len(),
+                        limit: u32::MAX as usize,
+                    }));
+                }
+                serializer.serialize_bytes(bytes)
+            }
+        }
+    }
+}
+
+/// Bytes that serialize as a bin (an ext's payload).
+struct Bin<'a>(&'a [u8]);
+
+impl Serialize for Bin<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}

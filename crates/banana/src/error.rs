@@ -95,7 +95,9 @@ pub enum DecodeError {
     /// A well-formed MessagePack value of a kind the msgpack dialect never
     /// sends: nil, a boolean, a str (byte strings travel as bin), a map, a
     /// float 32, the reserved byte `0xc1`.
-    #[error("unexpected msgpack {found}: the msgpack dialect sends only arrays, ints, float 64, bin and big-integer exts")]
+    #[error(
+        "unexpected msgpack {found}: the msgpack dialect sends only arrays, ints, float 64, bin and big-integer exts"
+    )]
     UnexpectedMsgpack {
         /// The kind of value found.
         found: &'static str,

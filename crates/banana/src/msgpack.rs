@@ -114,9 +114,7 @@ fn read_frame(limits: &Limits, body: &Bytes) -> Result<Sexp, DecodeError> {
                 // the frame bounds the count; the constant bounds what a
                 // frame nesting many long-announced arrays gets before it
                 // fails.
-                let capacity = len
-                    .min(body.len() - reader.pos)
-                    .min(MAX_INITIAL_CAPACITY);
+                let capacity = len.min(body.len() - reader.pos).min(MAX_INITIAL_CAPACITY);
                 stack.push(OpenList {
                     len,
                     items: Vec::with_capacity(capacity),

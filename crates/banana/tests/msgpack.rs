@@ -60,7 +60,9 @@ fn exact_bytes_of_each_form() {
     let version = Sexp::list([Sexp::from("version"), Sexp::from(6)]);
     assert_eq!(
         encode(&version),
-        frame(&[0x92, 0xc4, 0x07, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x06])
+        frame(&[
+            0x92, 0xc4, 0x07, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x06
+        ])
     );
     let cases: Vec<(Sexp, Vec<u8>)> = vec![
         (Sexp::list([]), vec![0x90]),
@@ -70,14 +72,8 @@ fn exact_bytes_of_each_form() {
         (Sexp::from(-1), vec![0xff]),
         (Sexp::from(-32), vec![0xe0]),
         (Sexp::from(-33), vec![0xd0, 0xdf]),
-        (
-            Sexp::from(i64::MIN),
-            vec![0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0],
-        ),
-        (
-            Sexp::from(pow2(63)),
-            vec![0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0],
-        ),
+        (Sexp::from(i64::MIN), vec![0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+        (Sexp::from(pow2(63)), vec![0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0]),
         (
             Sexp::from(pow2(64) - 1),
             vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
@@ -138,7 +134,14 @@ fn edge_values() -> Vec<Sexp> {
     }
     for bits in [63, 64, 65, 100, 447, 448] {
         let n = pow2(bits);
-        for m in [n.clone() - 1, n.clone(), n.clone() + 1, -n.clone() + 1, -n.clone(), -n - 1] {
+        for m in [
+            n.clone() - 1,
+            n.clone(),
+            n.clone() + 1,
+            -n.clone() + 1,
+            -n.clone(),
+            -n - 1,
+        ] {
             if m.bits() <= 448 {
                 values.push(Sexp::from(m));
             }
@@ -204,8 +207,14 @@ fn nan_payloads_survive() {
 #[test]
 fn integers_come_back_canonical() {
     // Over-long encodings are read by value.
-    assert_eq!(decode_body(&[0xd3, 0, 0, 0, 0, 0, 0, 0, 5]), Ok(Some(Sexp::Int(5))));
-    assert_eq!(decode_body(&[0xcf, 0, 0, 0, 0, 0, 0, 0, 5]), Ok(Some(Sexp::Int(5))));
+    assert_eq!(
+        decode_body(&[0xd3, 0, 0, 0, 0, 0, 0, 0, 5]),
+        Ok(Some(Sexp::Int(5)))
+    );
+    assert_eq!(
+        decode_body(&[0xcf, 0, 0, 0, 0, 0, 0, 0, 5]),
+        Ok(Some(Sexp::Int(5)))
+    );
     // An ext holding a small value is still an Int.
     assert_eq!(decode_body(&[0xd4, 0x01, 0x05]), Ok(Some(Sexp::Int(5))));
     assert_eq!(decode_body(&[0xd4, 0x01, 0xff]), Ok(Some(Sexp::Int(-1))));
@@ -253,7 +262,10 @@ fn nothing_is_consumed_until_the_frame_is_whole() {
     for &byte in &bytes[..bytes.len() - 1] {
         buf.extend_from_slice(&[byte]);
         assert_eq!(decoder.decode(&mut buf), Ok(None));
-        assert!(!decoder.is_mid_expression(), "partial frames stay in the buffer");
+        assert!(
+            !decoder.is_mid_expression(),
+            "partial frames stay in the buffer"
+        );
     }
     assert_eq!(buf.len(), bytes.len() - 1);
     buf.extend_from_slice(&bytes[bytes.len() - 1..]);
@@ -276,7 +288,10 @@ fn byte_strings_are_sliced_from_the_received_buffer() {
     for item in items {
         let Sexp::Bytes(b) = item else { panic!() };
         let start = b.as_ptr() as usize;
-        assert!(range.contains(&start) && start + b.len() <= range.end, "copied");
+        assert!(
+            range.contains(&start) && start + b.len() <= range.end,
+            "copied"
+        );
     }
     assert_eq!(items[0].as_bytes(), Some(&payload[..]));
 }
@@ -349,7 +364,11 @@ fn a_string_over_the_limit_is_refused() {
 #[test]
 fn a_list_over_the_limit_is_refused_from_its_header() {
     let limits = Limits::default().max_list_len(3);
-    assert!(decode_with(&frame(&[0x93, 1, 2, 3]), limits).unwrap().is_some());
+    assert!(
+        decode_with(&frame(&[0x93, 1, 2, 3]), limits)
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         decode_with(&frame(&[0x94, 1, 2, 3, 4]), limits),
         Err(DecodeError::ListTooLong { len: 4, limit: 3 })
@@ -387,7 +406,11 @@ fn nesting_over_the_limit_is_refused() {
     );
     // The default depth is read whole, the next level refused.
     let default = Limits::default().max_depth;
-    assert!(decode_with(&nested(default), Limits::default()).unwrap().is_some());
+    assert!(
+        decode_with(&nested(default), Limits::default())
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         decode_with(&nested(default + 1), Limits::default()),
         Err(DecodeError::NestingTooDeep { limit: default })
@@ -405,7 +428,11 @@ fn the_deepest_frame_allowed_needs_little_stack() {
     std::thread::Builder::new()
         .stack_size(256 << 10)
         .spawn(move || {
-            assert!(decode_with(&nested(depth), Limits::default()).unwrap().is_some());
+            assert!(
+                decode_with(&nested(depth), Limits::default())
+                    .unwrap()
+                    .is_some()
+            );
             assert_eq!(
                 decode_with(&nested(depth + 1), Limits::default()),
                 Err(DecodeError::NestingTooDeep { limit: depth })
@@ -433,7 +460,11 @@ fn the_deepest_frame_allowed_needs_little_stack() {
 fn tokens_over_the_limit_are_refused() {
     let limits = Limits::default().max_tokens(4);
     // The list counts as one.
-    assert!(decode_with(&frame(&[0x93, 1, 2, 3]), limits).unwrap().is_some());
+    assert!(
+        decode_with(&frame(&[0x93, 1, 2, 3]), limits)
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         decode_with(&frame(&[0x94, 1, 2, 3, 4]), limits),
         Err(DecodeError::TooManyTokens { limit: 4 })
@@ -543,7 +574,10 @@ fn values_the_dialect_never_sends_are_refused() {
     assert_eq!(decode_body(&[0xda, 0x00, 0x01, 0xc4]), unexpected("str"));
     assert_eq!(decode_body(&[0x80]), unexpected("map"));
     assert_eq!(decode_body(&[0x81, 0x01, 0x02]), unexpected("map"));
-    assert_eq!(decode_body(&[0xca, 0x3f, 0xc0, 0, 0]), unexpected("float 32"));
+    assert_eq!(
+        decode_body(&[0xca, 0x3f, 0xc0, 0, 0]),
+        unexpected("float 32")
+    );
     assert_eq!(decode_body(&[0xc1]), unexpected("the reserved byte 0xc1"));
     // Inside a list too.
     assert_eq!(decode_body(&[0x92, 0x01, 0xc0]), unexpected("nil"));

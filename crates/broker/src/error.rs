@@ -244,4 +244,8 @@ pub enum OptionsError {
         /// The least that works.
         floor: usize,
     },
+    /// [`BrokerOptions::with_dialects`](crate::BrokerOptions::with_dialects)
+    /// was given no dialect.
+    #[error("no dialect to offer or accept")]
+    NoDialects,
 }

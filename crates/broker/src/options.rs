@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use spread_banana::Limits;
+use spread_banana::{Dialect, Limits};
 use spread_flavors::Referenceable;
 use spread_security::SecurityOptions;
 
@@ -36,6 +36,7 @@ pub struct BrokerOptions {
     pub(crate) root: Option<Arc<dyn Referenceable>>,
     pub(crate) security: Arc<SecurityOptions>,
     pub(crate) banana: Limits,
+    pub(crate) dialects: Vec<Dialect>,
     pub(crate) max_local_objects: usize,
     pub(crate) max_remote_references: usize,
     pub(crate) max_calls_in_flight: usize,
@@ -52,6 +53,7 @@ impl Default for BrokerOptions {
             root: None,
             security: Arc::new(SecurityOptions::new()),
             banana: Limits::default(),
+            dialects: Dialect::DEFAULT_OFFER.to_vec(),
             max_local_objects: 1024,
             max_remote_references: 65_536,
             max_calls_in_flight: 4096,
@@ -108,6 +110,46 @@ impl BrokerOptions {
             }
         }
         self.banana = limits;
+        Ok(self)
+    }
+
+    /// Sets the dialects this side speaks, best first: what a server
+    /// offers, in this order, and what a client may pick from a server's
+    /// offer (the first name there that is also here, as in Twisted: the
+    /// server's order decides). A client's choice outside them is refused.
+    ///
+    /// By default spread offers its own
+    /// [`Dialect::Msgpack`] first, then Twisted's `pb` and `none`
+    /// ([`Dialect::DEFAULT_OFFER`]): two spread peers speak msgpack, and a
+    /// Twisted peer, which does not know it, picks `pb`. To speak only what
+    /// Twisted speaks (to compare, or to capture traffic Twisted's tools can
+    /// read), leave msgpack out. Duplicates are dropped; an empty list is
+    /// refused, since no handshake could succeed.
+    ///
+    /// ```
+    /// use spread_banana::Dialect;
+    /// use spread_broker::BrokerOptions;
+    ///
+    /// let options = BrokerOptions::default();
+    /// assert_eq!(options.dialects(), [Dialect::Msgpack, Dialect::Pb, Dialect::None]);
+    ///
+    /// // Banana only, as Twisted.
+    /// let twisted_only = BrokerOptions::default().with_dialects(&Dialect::KNOWN)?;
+    /// assert_eq!(twisted_only.dialects(), [Dialect::Pb, Dialect::None]);
+    ///
+    /// assert!(BrokerOptions::default().with_dialects(&[]).is_err());
+    /// # Ok::<(), spread_broker::OptionsError>(())
+    /// ```
+    pub fn with_dialects(mut self, dialects: &[Dialect]) -> Result<BrokerOptions, OptionsError> {
+        if dialects.is_empty() {
+            return Err(OptionsError::NoDialects);
+        }
+        self.dialects.clear();
+        for &dialect in dialects {
+            if !self.dialects.contains(&dialect) {
+                self.dialects.push(dialect);
+            }
+        }
         Ok(self)
     }
 
@@ -190,6 +232,11 @@ impl BrokerOptions {
         self.banana
     }
 
+    /// The dialects this side offers or accepts, best first.
+    pub fn dialects(&self) -> &[Dialect] {
+        &self.dialects
+    }
+
     /// What may be unjellied from the peer.
     pub fn security(&self) -> &SecurityOptions {
         &self.security
@@ -202,6 +249,7 @@ impl fmt::Debug for BrokerOptions {
             .field("root", &self.root.is_some())
             .field("security", &self.security)
             .field("banana", &self.banana)
+            .field("dialects", &self.dialects)
             .field("max_local_objects", &self.max_local_objects)
             .field("max_remote_references", &self.max_remote_references)
             .field("max_calls_in_flight", &self.max_calls_in_flight)

@@ -179,20 +179,96 @@ fn token(value: &Value) -> PeerObject {
     value.downcast_ref::<Token>().expect("a token").0.clone()
 }
 
+/// Options that speak only what Twisted speaks.
+fn twisted_dialects(options: BrokerOptions) -> BrokerOptions {
+    options.with_dialects(&Dialect::KNOWN).unwrap()
+}
+
 #[test]
 fn the_handshake_is_twisteds_byte_for_byte() {
     let (options, _) = options_with_root();
-    let server: Core<u32> = Core::new(Role::Server, options).unwrap();
+    let server: Core<u32> = Core::new(Role::Server, twisted_dialects(options)).unwrap();
     // ["pb", "none"], in the none dialect: the offer.
     assert_eq!(server.transmit(), b"\x02\x80\x02\x82pb\x04\x82none");
     let mut client: Core<u32> = Core::new(Role::Client, BrokerOptions::default()).unwrap();
     assert!(client.transmit().is_empty(), "the client speaks second");
+    assert_eq!(client.dialect(), None);
     client
         .receive(&mut BytesMut::from(server.transmit()), &Tokens)
         .unwrap();
     // The choice, then ["version", 6] in the pb dialect.
     assert_eq!(client.transmit(), b"\x02\x82pb\x02\x80\x13\x87\x06\x81");
     assert!(matches!(client.poll_event(), Some(Event::Ready)));
+    assert_eq!(client.dialect(), Some(Dialect::Pb));
+}
+
+/// By default a spread server offers its own dialect first, and a spread
+/// client takes it; only the frames after the choice change.
+#[test]
+fn two_spread_cores_pick_msgpack() {
+    let (options, _) = options_with_root();
+    let mut server: Core<u32> = Core::new(Role::Server, options).unwrap();
+    assert_eq!(
+        server.transmit(),
+        b"\x03\x80\x0e\x82spread-msgpack\x02\x82pb\x04\x82none"
+    );
+    let mut client: Core<u32> = Core::new(Role::Client, BrokerOptions::default()).unwrap();
+    client
+        .receive(&mut BytesMut::from(server.transmit()), &Tokens)
+        .unwrap();
+    // The choice in Banana, then ["version", 6] as a msgpack frame.
+    let mut expected = b"\x0e\x82spread-msgpack".to_vec();
+    expected.extend_from_slice(b"\x00\x00\x00\x0b\x92\xc4\x07version\x06");
+    assert_eq!(client.transmit(), &expected[..]);
+    assert_eq!(client.dialect(), Some(Dialect::Msgpack));
+    let n = server.transmit().len();
+    server.advance(n);
+    server
+        .receive(&mut BytesMut::from(client.transmit()), &Tokens)
+        .unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::Ready)));
+    assert_eq!(server.dialect(), Some(Dialect::Msgpack));
+    // The server's version, in msgpack too.
+    assert_eq!(
+        server.transmit(),
+        b"\x00\x00\x00\x0b\x92\xc4\x07version\x06"
+    );
+}
+
+/// The server's order decides; the client takes the first name it speaks.
+#[test]
+fn the_servers_order_decides_among_the_dialects_both_speak() {
+    use Dialect::{Msgpack, None as NoVocab, Pb};
+    let cases: [(&[Dialect], &[Dialect], Option<Dialect>); 7] = [
+        (
+            &Dialect::DEFAULT_OFFER,
+            &Dialect::DEFAULT_OFFER,
+            Some(Msgpack),
+        ),
+        (&Dialect::DEFAULT_OFFER, &Dialect::KNOWN, Some(Pb)),
+        (&Dialect::KNOWN, &Dialect::DEFAULT_OFFER, Some(Pb)),
+        (&[NoVocab, Msgpack], &Dialect::DEFAULT_OFFER, Some(NoVocab)),
+        (&[Pb, Msgpack], &[Msgpack, Pb], Some(Pb)),
+        (&[Msgpack], &Dialect::KNOWN, None),
+        (&Dialect::KNOWN, &[Msgpack], None),
+    ];
+    for (offer, speaks, expected) in cases {
+        let server_options = BrokerOptions::default().with_dialects(offer).unwrap();
+        let client_options = BrokerOptions::default().with_dialects(speaks).unwrap();
+        let server: Core<u32> = Core::new(Role::Server, server_options).unwrap();
+        let mut client: Core<u32> = Core::new(Role::Client, client_options).unwrap();
+        let result = client.receive(&mut BytesMut::from(server.transmit()), &Tokens);
+        match expected {
+            Some(dialect) => {
+                result.unwrap();
+                assert_eq!(client.dialect(), Some(dialect), "{offer:?} to {speaks:?}");
+            }
+            None => assert!(
+                matches!(result, Err(ProtocolError::NoCommonDialect)),
+                "{offer:?} to {speaks:?}: {result:?}"
+            ),
+        }
+    }
 }
 
 #[test]
@@ -447,23 +523,32 @@ fn at_the_floor_limits_every_call_still_gets_an_answer() {
         .max_list_len(16)
         .max_depth(16)
         .max_expression_len(1024);
-    let (server, _) = options_with_root();
-    let server = server.with_banana_limits(floor).unwrap();
-    let client = BrokerOptions::default().with_banana_limits(floor).unwrap();
-    let mut p = Pair::new(client, server);
-    for (tag, method) in [(1, "long"), (2, "bigAnswer")] {
-        match p.root_call(tag, method, vec![]) {
-            Err(CallError::Remote(e)) => assert_eq!(e.value, "the error was too large to send"),
-            other => panic!("{method}: {other:?}"),
+    for dialect in [Dialect::Msgpack, Dialect::Pb, Dialect::None] {
+        let (server, _) = options_with_root();
+        let server = server.with_banana_limits(floor).unwrap();
+        let client = BrokerOptions::default()
+            .with_banana_limits(floor)
+            .unwrap()
+            .with_dialects(&[dialect])
+            .unwrap();
+        let mut p = Pair::new(client, server);
+        assert_eq!(p.client.core.dialect(), Some(dialect));
+        for (tag, method) in [(1, "long"), (2, "bigAnswer")] {
+            match p.root_call(tag, method, vec![]) {
+                Err(CallError::Remote(e)) => {
+                    assert_eq!(e.value, "the error was too large to send")
+                }
+                other => panic!("{dialect:?}, {method}: {other:?}"),
+            }
         }
+        // An argument over the limit fails at the caller, and nothing is sent.
+        match p.root_call(3, "echo", vec![Value::from("z".repeat(100))]) {
+            Err(CallError::Encode(_)) => {}
+            other => panic!("{dialect:?}: {other:?}"),
+        }
+        // Large luids and request ids still fit the floor's headers.
+        assert!(p.root_call(i32::MAX as u32, "echo", vec![]).is_ok());
     }
-    // An argument over the limit fails at the caller, and nothing is sent.
-    match p.root_call(3, "echo", vec![Value::from("z".repeat(100))]) {
-        Err(CallError::Encode(_)) => {}
-        other => panic!("{other:?}"),
-    }
-    // Large luids and request ids still fit the floor's headers.
-    assert!(p.root_call(i32::MAX as u32, "echo", vec![]).is_ok());
 }
 
 #[test]
@@ -526,12 +611,16 @@ fn frames_that_name_nothing_close_with_a_reason() {
         }),
         (Sexp::from(1), |e| matches!(e, ProtocolError::NotACommand)),
     ];
-    for (frame, expected) in cases {
-        let (options, _) = options_with_root();
-        let mut p = Pair::new(BrokerOptions::default(), options);
-        let mut bytes = BytesMut::from(&encode_to_vec(&frame, Dialect::Pb).unwrap()[..]);
-        let error = p.server.core.receive(&mut bytes, &Tokens).unwrap_err();
-        assert!(expected(&error), "{frame:?}: {error:?}");
+    for dialect in [Dialect::Msgpack, Dialect::Pb] {
+        for (frame, expected) in &cases {
+            let (options, _) = options_with_root();
+            let client = BrokerOptions::default().with_dialects(&[dialect]).unwrap();
+            let mut p = Pair::new(client, options);
+            assert_eq!(p.server.core.dialect(), Some(dialect));
+            let mut bytes = BytesMut::from(&encode_to_vec(frame, dialect).unwrap()[..]);
+            let error = p.server.core.receive(&mut bytes, &Tokens).unwrap_err();
+            assert!(expected(&error), "{dialect:?}, {frame:?}: {error:?}");
+        }
     }
 }
 

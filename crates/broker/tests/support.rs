@@ -1,11 +1,13 @@
-//! Shared fixtures: a test root object, connected pairs of brokers, a
-//! Cacheable and its cache, and a bounded wait on a broker's tables.
+//! Shared fixtures: a test root object, connected pairs of brokers (in
+//! either dialect), a Cacheable and its cache, and a bounded wait on a
+//! broker's tables.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use spread_broker::{Broker, BrokerOptions, Role, Stats};
+use spread_banana::Dialect;
+use spread_broker::{Broker, BrokerOptions, RemoteReference, Role, Stats};
 use spread_flavors::{
     BoxFuture, Cacheable, Call, FromValue, Observer, Perspective, Referenceable, RemoteCache,
     RemoteError, allow_remote_cache, reference,
@@ -74,7 +76,7 @@ impl Referenceable for TestRoot {
                     panic!("a bug in a remote method, after it waited")
                 }
                 "callBack" => {
-                    let target = spread_broker::RemoteReference::from_value(call.arg(0)?)?;
+                    let target = RemoteReference::from_value(call.arg(0)?)?;
                     // A failed onward call is this call's error, as is.
                     Ok(target.call_remote("ping", vec![]).await?)
                 }
@@ -104,11 +106,41 @@ pub(crate) struct Pair {
     pub(crate) server: Broker,
     /// The server's root, to look at what it kept.
     pub(crate) root: Arc<TestRoot>,
+    /// The dialect the two must agree on.
+    pub(crate) dialect: Dialect,
 }
 
-/// A client and a server broker over an in-memory pipe; the server's root
-/// is a [`TestRoot`].
-pub(crate) fn pair(client: BrokerOptions, server: BrokerOptions) -> Pair {
+impl Pair {
+    /// The server's root object, once both sides are through the
+    /// handshake, having checked that they speak the dialect expected.
+    pub(crate) async fn root(&self) -> RemoteReference {
+        let root = self.client.root_object().await.unwrap();
+        self.server.root_object().await.unwrap();
+        assert_eq!(
+            self.client.dialect(),
+            Some(self.dialect),
+            "the client's dialect"
+        );
+        assert_eq!(
+            self.server.dialect(),
+            Some(self.dialect),
+            "the server's dialect"
+        );
+        root
+    }
+}
+
+/// A client and a server broker over an in-memory pipe, speaking
+/// `dialect`; the server's root is a [`TestRoot`]. For [`Dialect::Msgpack`]
+/// both keep their default dialects; for [`Dialect::Pb`] the client speaks
+/// only what Twisted speaks, so the server, which still offers msgpack
+/// first, falls back to pb as it does for a Twisted client.
+pub(crate) fn pair_in(dialect: Dialect, client: BrokerOptions, server: BrokerOptions) -> Pair {
+    let client = match dialect {
+        Dialect::Msgpack => client,
+        Dialect::Pb => client.with_dialects(&Dialect::KNOWN).unwrap(),
+        Dialect::None => client.with_dialects(&[Dialect::None]).unwrap(),
+    };
     let (a, b) = tokio::io::duplex(64 * 1024);
     let root = Arc::new(TestRoot::default());
     let (server, server_driver) = Broker::new(b, Role::Server, server.with_root(root.clone()));
@@ -119,8 +151,35 @@ pub(crate) fn pair(client: BrokerOptions, server: BrokerOptions) -> Pair {
         client,
         server,
         root,
+        dialect,
     }
 }
+
+/// Makes a test run once in each dialect two spread brokers speak: a module
+/// named after the test holds `msgpack` (both sides' default) and `pb` (a
+/// client that speaks only Twisted's dialects). The body gets the dialect,
+/// to pass to [`pair_in`].
+macro_rules! per_dialect {
+    ($(#[$meta:meta])* async fn $name:ident($dialect:ident: Dialect) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($dialect: spread_banana::Dialect) $body
+
+            $(#[$meta])*
+            async fn msgpack() {
+                run(spread_banana::Dialect::Msgpack).await
+            }
+
+            $(#[$meta])*
+            async fn pb() {
+                run(spread_banana::Dialect::Pb).await
+            }
+        }
+    };
+}
+pub(crate) use per_dialect;
 
 /// Waits, at most 10 s, until `broker`'s tables satisfy `condition`. The
 /// broker publishes every change, so this waits on events, not a clock;

@@ -13,12 +13,13 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use spread_banana::Dialect;
 use spread_flavors::{Observer, RemoteCache, RemoteError};
 use spread_jelly::{Dict, Object, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -77,6 +78,8 @@ struct Link {
     tx: mpsc::UnboundedSender<Command>,
     status: watch::Sender<Status>,
     stats: watch::Sender<Stats>,
+    /// The dialect the handshake chose, once it has.
+    dialect: OnceLock<Dialect>,
     on_disconnect: Mutex<Vec<Callback>>,
 }
 
@@ -204,6 +207,7 @@ impl Broker {
             tx,
             status: watch::Sender::new(Status::Connecting),
             stats: watch::Sender::new(Stats::default()),
+            dialect: OnceLock::new(),
             on_disconnect: Mutex::new(Vec::new()),
         });
         let broker = Broker { link: link.clone() };
@@ -246,6 +250,32 @@ impl Broker {
             )),
             _ => Err(CallError::DeadReference),
         }
+    }
+
+    /// The dialect the handshake chose: `None` until it is done (and for
+    /// good if it failed). Two spread peers speak
+    /// [`Dialect::Msgpack`] unless [`BrokerOptions::with_dialects`] leaves
+    /// it out; a Twisted peer speaks [`Dialect::Pb`].
+    ///
+    /// ```
+    /// use spread_banana::Dialect;
+    /// use spread_broker::{Broker, BrokerOptions, Role};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (a, b) = tokio::io::duplex(4096);
+    /// let (server, serving) = Broker::new(a, Role::Server, BrokerOptions::default());
+    /// let (client, connecting) = Broker::new(b, Role::Client, BrokerOptions::default());
+    /// tokio::spawn(serving);
+    /// tokio::spawn(connecting);
+    /// client.root_object().await.unwrap();
+    /// assert_eq!(client.dialect(), Some(Dialect::Msgpack));
+    /// server.root_object().await.unwrap();
+    /// assert_eq!(server.dialect(), Some(Dialect::Msgpack));
+    /// # }
+    /// ```
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.link.dialect.get().copied()
     }
 
     /// The sizes of the connection's tables, as of the connection task's
@@ -708,6 +738,10 @@ where
         while let Some(event) = core.poll_event() {
             let finished = match event {
                 Event::Ready => {
+                    // Before the status, so whoever sees it ready sees this.
+                    if let Some(dialect) = core.dialect() {
+                        let _ = link.dialect.set(dialect);
+                    }
                     link.status.send_replace(Status::Ready);
                     continue;
                 }

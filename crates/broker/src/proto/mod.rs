@@ -286,6 +286,8 @@ pub struct Core<R> {
     phase: Phase<R>,
     decoder: Decoder,
     encoder: Encoder,
+    /// The dialect negotiated, once the handshake is done.
+    dialect: Option<Dialect>,
     /// The one output buffer: bytes waiting for the transport.
     out: BytesMut,
     events: VecDeque<Event<R>>,
@@ -310,6 +312,7 @@ impl<R> fmt::Debug for Core<R> {
         f.debug_struct("Core")
             .field("role", &self.role)
             .field("ready", &self.is_ready())
+            .field("dialect", &self.dialect)
             .field("stats", &self.stats())
             .finish()
     }
@@ -330,6 +333,7 @@ impl<R> Core<R> {
             phase: Phase::Handshake(Vec::new()),
             decoder: Decoder::new(limits),
             encoder: Encoder::new(Dialect::None).with_limits(limits),
+            dialect: None,
             out: BytesMut::new(),
             events: VecDeque::new(),
             requests: BTreeMap::new(),
@@ -344,7 +348,9 @@ impl<R> Core<R> {
         };
         if role == Role::Server {
             // The offer is plain strings: no dialect is active yet.
-            let offer = Dialect::KNOWN
+            let offer = core
+                .options
+                .dialects
                 .iter()
                 .map(|d| Sexp::Bytes(Bytes::from_static(d.name())))
                 .collect();
@@ -361,6 +367,12 @@ impl<R> Core<R> {
     /// Whether the handshake is done and the connection not closed.
     pub fn is_ready(&self) -> bool {
         matches!(self.phase, Phase::Ready)
+    }
+
+    /// The dialect the handshake chose (`None` until it is done): what
+    /// the frames after it are encoded in.
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.dialect
     }
 
     /// Whether [`Core::close`] was called.
@@ -457,13 +469,17 @@ impl<R> Core<R> {
     }
 
     fn choose_dialect(&mut self, offer: &Sexp, handles: &dyn Handles) -> Result<(), ProtocolError> {
-        // The server's order decides, as in Twisted.
+        // The server's order decides, as in Twisted: the first name offered
+        // that this side speaks.
+        let speaks = &self.options.dialects;
         let dialect = offer
             .as_list()
             .and_then(|offered| {
-                offered
-                    .iter()
-                    .find_map(|name| name.as_bytes().and_then(Dialect::from_name))
+                offered.iter().find_map(|name| {
+                    name.as_bytes()
+                        .and_then(Dialect::from_name)
+                        .filter(|d| speaks.contains(d))
+                })
             })
             .ok_or(ProtocolError::NoCommonDialect)?;
         self.write(&Sexp::Bytes(Bytes::from_static(dialect.name())))?;
@@ -471,9 +487,11 @@ impl<R> Core<R> {
     }
 
     fn accept_choice(&mut self, choice: &Sexp, handles: &dyn Handles) -> Result<(), ProtocolError> {
+        // Only what was offered (Twisted checks against the same list).
         let dialect = choice
             .as_bytes()
             .and_then(Dialect::from_name)
+            .filter(|d| self.options.dialects.contains(d))
             .ok_or_else(|| ProtocolError::UnknownDialect {
                 chosen: match choice.as_bytes() {
                     Some(name) => String::from_utf8_lossy(name).into_owned(),
@@ -490,6 +508,7 @@ impl<R> Core<R> {
     ) -> Result<(), ProtocolError> {
         self.decoder.set_dialect(dialect);
         self.encoder.set_dialect(dialect);
+        self.dialect = Some(dialect);
         let queued = match std::mem::replace(&mut self.phase, Phase::Ready) {
             Phase::Handshake(queued) => queued,
             _ => Vec::new(),

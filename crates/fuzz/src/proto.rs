@@ -134,6 +134,14 @@ impl Driver {
     /// A core with the handshake done.
     fn new(role: Role, dialect: Dialect) -> Driver {
         let mut core: Core<u32> = Core::new(role, options()).expect("the options are valid");
+        // `["version", 6]` as a msgpack frame.
+        const MSGPACK_VERSION: &[u8] = b"\x00\x00\x00\x0b\x92\xc4\x07version\x06";
+        let msgpack_server = [&b"\x0e\x82spread-msgpack"[..], MSGPACK_VERSION].concat();
+        let msgpack_client = [
+            &b"\x03\x80\x0e\x82spread-msgpack\x02\x82pb\x04\x82none"[..],
+            MSGPACK_VERSION,
+        ]
+        .concat();
         let peer: &[u8] = match (role, dialect) {
             // The client's choice, then its version in that dialect.
             (Role::Server, Dialect::Pb) => b"\x02\x82pb\x02\x80\x13\x87\x06\x81",
@@ -144,12 +152,15 @@ impl Driver {
                 b"\x02\x80\x02\x82pb\x04\x82none\x02\x80\x13\x87\x06\x81"
             }
             (Role::Client, Dialect::None) => b"\x01\x80\x04\x82none\x02\x80\x07\x82version\x06\x81",
+            (Role::Server, Dialect::Msgpack) => &msgpack_server,
+            (Role::Client, Dialect::Msgpack) => &msgpack_client,
         };
         let mut input = BytesMut::from(peer);
         core.receive(&mut input, &Tokens)
             .expect("a valid handshake is accepted");
         assert!(input.is_empty(), "the handshake is read whole");
         assert!(core.is_ready());
+        assert_eq!(core.dialect(), Some(dialect));
         assert!(matches!(core.poll_event(), Some(Event::Ready)));
         let n = core.transmit().len();
         core.advance(n);

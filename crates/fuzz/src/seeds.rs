@@ -6,7 +6,7 @@
 use spread_banana::{Dialect, Limits, Sexp, decode_all, encode_to_vec};
 
 /// `twisted-vectors.json`: 89 values, tokens and frames with their bytes in
-/// both dialects.
+/// both of Twisted's dialects (the seeds add msgpack translations).
 const VECTORS: &str = include_str!("../../../tests/vectors/twisted-vectors.json");
 
 /// `pb-session-traces.md`: three sessions captured between Twisted peers,
@@ -49,7 +49,19 @@ fn dialect_byte(dialect: Dialect) -> u8 {
     match dialect {
         Dialect::Pb => 0,
         Dialect::None => 1,
+        Dialect::Msgpack => 4,
     }
+}
+
+/// The frames in `bytes` (Banana in `dialect`) as msgpack frames, if they
+/// decode: Twisted never sends msgpack, so its traffic is translated.
+fn as_msgpack(bytes: &[u8], dialect: Dialect) -> Option<Vec<u8>> {
+    let frames = decode_all(bytes, dialect, Limits::default()).ok()?;
+    let mut out = Vec::new();
+    for frame in &frames {
+        out.extend(encode_to_vec(frame, Dialect::Msgpack).ok()?);
+    }
+    Some(out)
 }
 
 /// The Banana bytes of every golden vector, in each dialect it has.
@@ -70,7 +82,17 @@ fn vector_bytes() -> Vec<(Dialect, Vec<u8>)> {
 
 fn banana() -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
-    for (dialect, bytes) in vector_bytes() {
+    let mut vectors = vector_bytes();
+    // Each vector in msgpack too, once (from its pb bytes; its `none` bytes
+    // are the same frames).
+    let msgpack: Vec<_> = vectors
+        .iter()
+        .filter(|(dialect, _)| *dialect == Dialect::Pb)
+        .filter_map(|(dialect, bytes)| as_msgpack(bytes, *dialect))
+        .map(|bytes| (Dialect::Msgpack, bytes))
+        .collect();
+    vectors.extend(msgpack);
+    for (dialect, bytes) in vectors {
         let seed = prefixed(dialect, &bytes);
         // The same bytes under the small limits (bit 1 of the first byte).
         let mut small = seed.clone();
@@ -87,6 +109,9 @@ fn banana() -> Vec<Vec<u8>> {
                 .collect();
             if !stream.is_empty() {
                 seeds.push(prefixed(session.dialect, &stream));
+                if let Some(msgpack) = as_msgpack(&stream, session.dialect) {
+                    seeds.push(prefixed(Dialect::Msgpack, &msgpack));
+                }
             }
         }
     }
@@ -107,8 +132,10 @@ fn unjelly() -> Vec<Vec<u8>> {
             };
             for frame in &frames {
                 for payload in payloads(frame) {
-                    if let Ok(bytes) = encode_to_vec(payload, session.dialect) {
-                        seeds.push(prefixed(session.dialect, &bytes));
+                    for dialect in [session.dialect, Dialect::Msgpack] {
+                        if let Ok(bytes) = encode_to_vec(payload, dialect) {
+                            seeds.push(prefixed(dialect, &bytes));
+                        }
                     }
                 }
             }
@@ -139,7 +166,20 @@ fn proto(side: Role) -> Vec<Vec<u8>> {
         Role::Client => Role::Server,
     };
     let mut seeds = Vec::new();
-    for session in sessions() {
+    // Each session as it was, and translated to msgpack.
+    let translated = sessions().into_iter().filter_map(|session| {
+        let frames = session
+            .frames
+            .iter()
+            .map(|(from, bytes)| Some((*from, as_msgpack(bytes, session.dialect)?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Session {
+            dialect: Dialect::Msgpack,
+            frames,
+        })
+    });
+    let all: Vec<Session> = sessions().into_iter().chain(translated).collect();
+    for session in all {
         let mut input = vec![dialect_byte(session.dialect)];
         for (from, bytes) in &session.frames {
             if *from != peer {
@@ -158,10 +198,10 @@ fn proto(side: Role) -> Vec<Vec<u8>> {
         }
         seeds.push(input);
     }
-    // A tour of the shortcut records, in both dialects: the peer hands us a
+    // A tour of the shortcut records, in every dialect: the peer hands us a
     // cache and references, calls us, answers our calls with tokens, and
     // releases what we gave it.
-    for dialect in [0, 1] {
+    for dialect in [0, 1, 4] {
         seeds.push(vec![
             dialect, //
             0x86, 10, 0x10, // a call with a first cache of luid 1

@@ -28,3 +28,16 @@ fn every_target_passes_empty_and_tiny_inputs() {
         }
     }
 }
+
+/// Every dialect gets seeds (first byte 0 for pb, 1 for none, 4 for
+/// msgpack), so that fuzzing starts from real traffic in each.
+#[test]
+fn every_target_has_seeds_in_every_dialect() {
+    for target in spread_fuzz::TARGETS {
+        let seeds = spread_fuzz::seeds::seeds(target.name);
+        for byte in [0u8, 1, 4] {
+            let n = seeds.iter().filter(|s| s.first() == Some(&byte)).count();
+            assert!(n > 0, "{}: no seed starts with {byte}", target.name);
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! `bench_client PORT SCENARIO [--in-flight K] [--connections C] [--seconds S]`:
+//! `bench_client PORT SCENARIO [--in-flight K] [--connections C] [--seconds S] [--dialect pb|msgpack]`:
 //! the Rust client of `cargo xtask bench`'s end-to-end scenarios that
 //! `spread bench` cannot run, against `bench_server` or
 //! `tests/interop/python/bench_peer.py server` (same protocol; see
@@ -18,6 +18,12 @@
 //!   the connections stay open, idle, until stdin closes (at most 300 s) so
 //!   that the server's memory can be read.
 //!
+//! `--dialect` makes the client speak only that dialect, so a server that
+//! does not offer it fails the run instead of a silent fallback; without
+//! it the client takes the best the server offers (msgpack from
+//! `bench_server --dialect msgpack`, pb from Twisted). The dialect spoken is
+//! printed to stderr.
+//!
 //! The last line on stdout is `spread bench`'s summary line:
 //! `calls=N seconds=S calls_per_sec=X p50_us=A p99_us=B max_us=C errors=E`.
 
@@ -29,6 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use spread::banana::Dialect;
 use spread::{
     Broker, BrokerOptions, Copyable, FromValue, RemoteCacheRef, RemoteReference, SecurityOptions,
     Value, allow_remote_cache, connect, copy, remote,
@@ -75,13 +82,24 @@ struct Options {
     in_flight: usize,
     connections: usize,
     seconds: f64,
+    /// The dialects the client speaks.
+    dialects: &'static [Dialect],
+}
+
+impl Options {
+    /// The options of every connection.
+    fn broker_options(&self, security: SecurityOptions) -> Result<BrokerOptions> {
+        Ok(BrokerOptions::default()
+            .with_security(security)
+            .with_dialects(self.dialects)?)
+    }
 }
 
 fn options() -> Result<Options> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [port, scenario, rest @ ..] = args.as_slice() else {
         bail!(
-            "usage: bench_client PORT copy|cache|idle [--in-flight K] [--connections C] [--seconds S]"
+            "usage: bench_client PORT copy|cache|idle [--in-flight K] [--connections C] [--seconds S] [--dialect pb|msgpack]"
         );
     };
     let mut options = Options {
@@ -90,6 +108,7 @@ fn options() -> Result<Options> {
         in_flight: 1,
         connections: 1,
         seconds: 3.0,
+        dialects: &Dialect::DEFAULT_OFFER,
     };
     let mut rest = rest.iter();
     while let Some(flag) = rest.next() {
@@ -100,6 +119,13 @@ fn options() -> Result<Options> {
             "--in-flight" => options.in_flight = value.parse().context("--in-flight")?,
             "--connections" => options.connections = value.parse().context("--connections")?,
             "--seconds" => options.seconds = value.parse().context("--seconds")?,
+            "--dialect" => {
+                options.dialects = match value.as_str() {
+                    "pb" => &[Dialect::Pb],
+                    "msgpack" => &[Dialect::Msgpack],
+                    other => bail!("--dialect takes pb or msgpack, not {other:?}"),
+                }
+            }
             _ => bail!("unknown option {flag}"),
         }
     }
@@ -126,10 +152,15 @@ async fn connect_root(
 ) -> Result<(Broker, RemoteReference)> {
     let broker = connect(
         ("127.0.0.1", options.port),
-        BrokerOptions::default().with_security(security),
+        options.broker_options(security)?,
     )
     .await?;
     let root = broker.root_object().await?;
+    static SHOWN: std::sync::Once = std::sync::Once::new();
+    SHOWN.call_once(|| {
+        let dialect = broker.dialect().map_or(&b"?"[..], Dialect::name);
+        eprintln!("bench_client: dialect {}", String::from_utf8_lossy(dialect));
+    });
     Ok((broker, root))
 }
 

@@ -14,13 +14,20 @@
 //!
 //! Port 0 picks a free port; `listening on 127.0.0.1:PORT` is printed first.
 //!
-//! `cargo run --release -p spread-examples --example bench_server -- 0`
+//! `--dialect pb|msgpack` chooses what the server offers. `pb`, the
+//! default, offers Twisted's two dialects only, so every client speaks
+//! Banana and the numbers compare with earlier runs. `msgpack` offers
+//! spread's own dialect first (then `pb` and `none`, so a Twisted client
+//! still connects, in `pb`): what a spread server offers by default.
+//!
+//! `cargo run --release -p spread-examples --example bench_server -- 0 --dialect msgpack`
 
 mod common;
 
 use std::sync::{Arc, Mutex};
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
+use spread::banana::Dialect;
 use spread::{
     BrokerOptions, Cacheable, Observer, Perspective, RemoteCopy, SecurityOptions, Value,
     allow_remote_copy, cache, remote,
@@ -123,10 +130,30 @@ impl Bench {
     }
 }
 
+/// `[PORT] [--dialect pb|msgpack]`.
+fn arguments() -> Result<(u16, &'static [Dialect])> {
+    let mut port = 8800;
+    let mut dialects: &'static [Dialect] = &Dialect::KNOWN;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dialect" => {
+                dialects = match args.next().as_deref() {
+                    Some("pb") => &Dialect::KNOWN,
+                    Some("msgpack") => &Dialect::DEFAULT_OFFER,
+                    other => bail!("--dialect takes pb or msgpack, not {other:?}"),
+                }
+            }
+            _ => port = arg.parse().context("PORT must be a number")?,
+        }
+    }
+    Ok((port, dialects))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     common::init_logging();
-    let (port, _) = common::port_and_flag("")?;
+    let (port, dialects) = arguments()?;
     let mut security = SecurityOptions::new();
     allow_remote_copy::<BenchPond>(&mut security, "bench_peer.BenchPond")?;
     let shutdown = Shutdown::default();
@@ -136,7 +163,9 @@ async fn main() -> Result<()> {
     });
     common::serve_until(
         port,
-        BrokerOptions::default().with_security(security),
+        BrokerOptions::default()
+            .with_security(security)
+            .with_dialects(dialects)?,
         root,
         shutdown,
     )

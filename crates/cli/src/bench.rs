@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use spread::Value;
+use spread::banana::Dialect;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use self::check::Plan;
@@ -52,7 +53,8 @@ Examples:
   spread bench 127.0.0.1:8800 --connections 100 --concurrency 10 --duration 30
   spread bench 127.0.0.1:8800 --calls 100000 --arg \"{'k': [1, 2.5, b'x']}\"
   spread bench 127.0.0.1:8800 --method add --arg 2 --arg 3
-  spread bench 127.0.0.1:8800 --login alice:wonderland --method whoami";
+  spread bench 127.0.0.1:8800 --login alice:wonderland --method whoami
+  spread bench 127.0.0.1:8800 --dialect msgpack";
 
 /// With neither `--calls` nor `--duration`, a run this long.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -88,6 +90,33 @@ pub(crate) struct Args {
     /// Log in to the server's cred portal and call the perspective.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
     login: Option<Login>,
+    /// Speak only this dialect (a server that does not offer it is a
+    /// connection error). Without it, the best the server offers: msgpack
+    /// from a spread server that offers it, pb from Twisted.
+    #[arg(long, value_enum, value_name = "DIALECT")]
+    dialect: Option<BenchDialect>,
+}
+
+/// `--dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BenchDialect {
+    /// Banana with the pb vocabulary, as Twisted speaks it.
+    Pb,
+    /// Spread's own `spread-msgpack`.
+    Msgpack,
+}
+
+impl BenchDialect {
+    /// The connection options that speak only this dialect.
+    fn options(dialect: Option<BenchDialect>) -> Result<spread::BrokerOptions, String> {
+        let options = spread::BrokerOptions::default();
+        let dialects: &[Dialect] = match dialect {
+            None => return Ok(options),
+            Some(BenchDialect::Pb) => &[Dialect::Pb],
+            Some(BenchDialect::Msgpack) => &[Dialect::Msgpack],
+        };
+        options.with_dialects(dialects).map_err(|e| e.to_string())
+    }
 }
 
 fn positive_usize(text: &str) -> Result<usize, String> {
@@ -204,6 +233,7 @@ impl Run {
             (_, duration) => duration,
         };
         Ok(Run {
+            options: BenchDialect::options(args.dialect)?,
             address: args.address,
             login: args.login,
             plan: Plan::new(&args.method, args.args),

@@ -1,5 +1,6 @@
-//! `spread decode`: Banana bytes (raw or hex) printed as s-expressions, one
-//! frame per line, in the form the PB session traces use.
+//! `spread decode`: Banana bytes (raw or hex), or spread's msgpack frames,
+//! printed as s-expressions, one frame per line, in the form the PB session
+//! traces use.
 
 mod reader;
 mod repr;
@@ -23,12 +24,17 @@ const MALFORMED: u8 = 1;
 
 const AFTER_HELP: &str = "\
 Dialects:
-  auto  (default) follow PB's handshake: decode in `none` until a frame that is
-        a bare dialect name (the client's choice, b'pb' or b'none'), then in that
-        dialect. This fits a client's stream or a whole session in time order.
-  pb    the pb vocabulary throughout; use it for a server's stream alone, which
-        holds no choice (its offer decodes the same in either dialect).
-  none  no vocabulary throughout; a vocabulary token is an error.
+  auto     (default) follow PB's handshake: decode in `none` until a frame that
+           is a bare dialect name (the client's choice, b'pb', b'none' or
+           b'spread-msgpack'), then in that dialect. This fits a client's stream
+           or a whole session in time order.
+  pb       the pb vocabulary throughout; use it for a server's stream alone,
+           which holds no choice (its offer decodes the same in either dialect).
+  none     no vocabulary throughout; a vocabulary token is an error.
+  msgpack  spread's own dialect between two spread peers (length-prefixed
+           MessagePack frames); use it for a server's stream alone. A first
+           frame that is not msgpack (its first byte is not 0) is taken as the
+           server's offer, in Banana, as it is sent.
 
 Output: one line per frame, as Python prints what Twisted decodes: byte strings
 as b'...', integers, floats, lists in [...]. On malformed input the frames before
@@ -64,6 +70,8 @@ pub(crate) enum DialectArg {
     Pb,
     /// No vocabulary at all.
     None,
+    /// Spread's `spread-msgpack` frames.
+    Msgpack,
 }
 
 impl DialectArg {
@@ -74,6 +82,9 @@ impl DialectArg {
             DialectArg::Auto => Reader::new(limits, Dialect::None, true),
             DialectArg::Pb => Reader::new(limits, Dialect::Pb, false),
             DialectArg::None => Reader::new(limits, Dialect::None, false),
+            DialectArg::Msgpack => {
+                Reader::new(limits, Dialect::None, false).offer_then(Dialect::Msgpack)
+            }
         }
     }
 }
@@ -177,6 +188,18 @@ fn print_frames(
                     let _ = writeln!(
                         err,
                         "spread decode: hint: a server's stream holds no dialect choice; try --dialect pb"
+                    );
+                }
+                if dialect == DialectArg::Auto
+                    && malformed.raw.first() == Some(&0)
+                    && matches!(malformed.error, DecodeError::UnknownTypeByte { .. })
+                {
+                    // A msgpack frame's length (high byte 0) reads as a
+                    // Banana header, and its first marker as a type byte
+                    // Banana lacks.
+                    let _ = writeln!(
+                        err,
+                        "spread decode: hint: between two spread peers the frames after the offer may be msgpack; try --dialect msgpack"
                     );
                 }
                 return Err(MALFORMED);

@@ -32,7 +32,8 @@ was accepted, S-EXPRESSION as `spread decode` prints it. SUMMARY names PB's
 commands: `dialect offer`, `dialect choice pb`, `version 6`,
 `message 3 root.echo`, `answer 3 (to message 3 echo)`, `error 4 (to message 4
 fail)`, `decref 2`, ... Decoding follows the handshake: none until the client's
-choice, then the chosen dialect, both ways. Traffic that is not Banana is still
+choice, then the chosen dialect, both ways (pb, none, or spread-msgpack between
+two spread peers). Traffic that is not Banana is still
 forwarded; a `malformed` line says where and why decoding stopped, and `raw`
 lines show the hex of every byte from that frame on. Colour only on a terminal
 (and not with NO_COLOR set). Stop with Ctrl-C.

@@ -26,6 +26,8 @@ pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// What every connection of a run shares.
 #[derive(Debug)]
 pub(crate) struct Run {
+    /// Every connection's options (the dialects it speaks).
+    pub(crate) options: spread::BrokerOptions,
     pub(crate) address: Address,
     pub(crate) login: Option<Login>,
     pub(crate) plan: Plan,
@@ -137,7 +139,7 @@ pub(crate) async fn run(
 /// Connects and gets the root object, or logs in.
 async fn set_up(run: &Run) -> Result<RemoteReference, String> {
     let address = (run.address.host.as_str(), run.address.port);
-    let broker = spread::connect(address, spread::BrokerOptions::default())
+    let broker = spread::connect(address, run.options.clone())
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", run.address))?;
     match &run.login {

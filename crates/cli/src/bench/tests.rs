@@ -242,3 +242,14 @@ async fn lost_answers_and_remote_errors_are_errors() {
     );
     assert_eq!(outcome.connected, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_dialect_can_be_asked_for() {
+    for dialect in ["pb", "msgpack"] {
+        let args = ["--calls", "20", "--concurrency", "2", "--dialect", dialect];
+        let outcome = bench_against(Echo::Right, &args).await;
+        assert_eq!(outcome.latency_us.count(), 20, "{dialect}");
+        assert_eq!(outcome.errors.total(), 0, "{dialect}: {:?}", outcome.errors);
+    }
+    assert!(parse(&["h:1", "--dialect", "banana"]).is_err());
+}

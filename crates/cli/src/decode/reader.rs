@@ -1,5 +1,6 @@
-//! An incremental Banana reader that follows PB's dialect handshake and
-//! knows the stream offset of every frame, shared by `decode` and `proxy`.
+//! An incremental Banana (or msgpack) reader that follows PB's dialect
+//! handshake and knows the stream offset of every frame, shared by `decode`
+//! and `proxy`.
 
 use bytes::{Buf, Bytes, BytesMut};
 use spread::banana::{DecodeError, Decoder, Dialect, Limits, Sexp};
@@ -9,8 +10,9 @@ use spread::banana::{DecodeError, Decoder, Dialect, Limits, Sexp};
 /// PB's handshake is the reason this exists beside [`Decoder`]: a session
 /// starts in the `none` dialect (the server's offer, the client's choice)
 /// and continues in the chosen one, so with `handshake` set, the first
-/// top-level bare byte string naming a dialect (`b'pb'` or `b'none'`,
-/// the client's choice) switches to that dialect for the frames after it.
+/// top-level bare byte string naming a dialect (`b'pb'`, `b'none'` or
+/// `b'spread-msgpack'`, the client's choice) switches to that dialect for
+/// the frames after it.
 /// The other direction, which carries no choice, is switched from outside
 /// with [`Reader::set_dialect`].
 #[derive(Debug)]
@@ -33,6 +35,9 @@ pub(crate) struct Reader {
     chosen: bool,
     /// A dialect to switch to at the next frame boundary.
     pending_dialect: Option<Dialect>,
+    /// A dialect the stream is in, after the server's offer if it starts
+    /// with one (see [`Reader::offer_then`]).
+    offer_then: Option<Dialect>,
     /// Set after a decode error: the stream cannot be resynchronised.
     failed: bool,
 }
@@ -85,8 +90,18 @@ impl Reader {
             handshake,
             chosen: false,
             pending_dialect: None,
+            offer_then: None,
             failed: false,
         }
+    }
+
+    /// A server's stream in `dialect`, which may start with the offer in
+    /// Banana (what `--dialect msgpack` decodes). A msgpack frame starts
+    /// with the high byte of its length, 0 for any frame within the
+    /// default limits; the offer starts with its count of names, never 0.
+    pub(crate) fn offer_then(mut self, dialect: Dialect) -> Reader {
+        self.offer_then = Some(dialect);
+        self
     }
 
     /// Appends bytes that arrived; ignored once the stream has failed.
@@ -120,6 +135,14 @@ impl Reader {
         if self.failed {
             return Ok(None);
         }
+        // No offer first: the dialect from the start. Otherwise the offer
+        // is decoded in Banana, and the dialect set once it is through.
+        if self.frames == 0
+            && self.buf.first() == Some(&0)
+            && let Some(dialect) = self.offer_then.take()
+        {
+            self.decoder.set_dialect(dialect);
+        }
         // A dialect only changes between frames, and between frames no list
         // is open, so no token of this frame has been read in the old one.
         if !self.decoder.is_mid_expression()
@@ -140,6 +163,9 @@ impl Reader {
                 };
                 if let Some(dialect) = choice {
                     self.chosen = true;
+                    self.decoder.set_dialect(dialect);
+                }
+                if let Some(dialect) = self.offer_then.take() {
                     self.decoder.set_dialect(dialect);
                 }
                 Ok(Some(Decoded { sexp, choice }))

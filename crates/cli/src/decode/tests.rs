@@ -302,3 +302,48 @@ fn the_reader_reports_the_failed_frame_raw() {
     assert_eq!(&malformed.raw[..], [0x02, 0x80, 0x05, 0x87, 0x01]);
     assert!(reader.has_failed());
 }
+
+/// A session between two spread peers: the offer and the choice in Banana,
+/// then msgpack frames both ways.
+fn msgpack_session() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let version = Sexp::list([Sexp::from("version"), Sexp::from(6)]);
+    let version = spread::banana::encode_to_vec(&version, Dialect::Msgpack).unwrap();
+    let answer = Sexp::list([Sexp::from("answer"), Sexp::from(1), Sexp::from(1.5)]);
+    let answer = spread::banana::encode_to_vec(&answer, Dialect::Msgpack).unwrap();
+    let offer = b"\x03\x80\x0e\x82spread-msgpack\x02\x82pb\x04\x82none".to_vec();
+    let client = [&b"\x0e\x82spread-msgpack"[..], &version].concat();
+    let server = [&offer[..], &version, &answer].concat();
+    let session = [&offer[..], &client, &version, &answer].concat();
+    (client, server, session)
+}
+
+#[test]
+fn a_msgpack_session_follows_the_handshake() {
+    let (client, server, session) = msgpack_session();
+    let offer = "[b'spread-msgpack', b'pb', b'none']\n";
+    let version = "[b'version', 6]\n";
+    let answer = "[b'answer', 1, 1.5]\n";
+    let (status, out, err) = run(&client, DialectArg::Auto, false);
+    assert_eq!(
+        (status, out.as_str(), err.as_str()),
+        (0, &*format!("b'spread-msgpack'\n{version}"), "")
+    );
+    let (status, out, _) = run(&session, DialectArg::Auto, false);
+    assert_eq!(
+        (status, out),
+        (
+            0,
+            format!("{offer}b'spread-msgpack'\n{version}{version}{answer}")
+        )
+    );
+    // A server's stream alone: the offer in Banana, then msgpack.
+    let (status, out, _) = run(&server, DialectArg::Msgpack, false);
+    assert_eq!((status, out), (0, format!("{offer}{version}{answer}")));
+    // Without its offer too.
+    let (status, out, _) = run(&server[28..], DialectArg::Msgpack, false);
+    assert_eq!((status, out), (0, format!("{version}{answer}")));
+    // Read as Banana, the msgpack frames fail, with a hint.
+    let (status, out, err) = run(&server, DialectArg::Auto, false);
+    assert_eq!((status, out.as_str()), (1, offer));
+    assert!(err.contains("try --dialect msgpack"), "{err}");
+}

@@ -97,3 +97,55 @@ fn malformed_traffic_is_shown_raw_from_its_frame_on() {
     let lines = summaries(session.describe(Dir::ClientToServer, &mut up, &[0x01, 0x81]));
     assert_eq!(lines, ["raw 0181"]);
 }
+
+/// Two spread peers: the proxy follows the choice of msgpack both ways.
+#[test]
+fn a_msgpack_session_is_annotated_too() {
+    use Dir::{ClientToServer as Up, ServerToClient as Down};
+    use spread::banana::{Sexp, encode_to_vec};
+    let msgpack = |items: Vec<Sexp>| encode_to_vec(&Sexp::List(items), Dialect::Msgpack).unwrap();
+    let version = msgpack(vec![Sexp::from("version"), Sexp::from(6)]);
+    let traffic = [
+        (
+            Down,
+            b"\x03\x80\x0e\x82spread-msgpack\x02\x82pb\x04\x82none".to_vec(),
+        ),
+        (Up, [&b"\x0e\x82spread-msgpack"[..], &version].concat()),
+        (
+            Up,
+            msgpack(vec![
+                Sexp::from("message"),
+                Sexp::from(1),
+                Sexp::from("root"),
+                Sexp::from("fail"),
+                Sexp::from(1),
+                Sexp::list([Sexp::from("tuple")]),
+                Sexp::list([Sexp::from("dictionary")]),
+            ]),
+        ),
+        (Down, version.clone()),
+        (
+            Down,
+            msgpack(vec![Sexp::from("error"), Sexp::from(1), Sexp::from("x")]),
+        ),
+    ];
+    let mut session = Session::default();
+    let mut up = Reader::new(Limits::default(), Dialect::None, true);
+    let mut down = Reader::new(Limits::default(), Dialect::None, false);
+    let mut seen = Vec::new();
+    for (dir, bytes) in traffic {
+        let reader = if dir == Up { &mut up } else { &mut down };
+        seen.extend(summaries(session.describe(dir, reader, &bytes)));
+    }
+    assert_eq!(
+        seen,
+        [
+            "dialect offer",
+            "dialect choice spread-msgpack",
+            "version 6",
+            "message 1 root.fail",
+            "version 6",
+            "error 1 (to message 1 fail)",
+        ]
+    );
+}

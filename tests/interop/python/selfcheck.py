@@ -17,6 +17,8 @@ output and exit status, the servers' `login`/`logout`/`stopped observing`
 lines, and that each server exits 0 with nothing more to say once its stdin
 is closed.  fault_client.py against cred_server.py: it says `ready`, and
 once it is killed the server stops observing for it and logs it out.
+dialect_client.py against echo_server.py: Twisted's offer, its choice of
+pb, and four echoes.
 
 The same login over TLS (login_server.py --tls, login_client.py --tls), with
 certificates made for the run by make_certs() in a temporary directory: a
@@ -579,6 +581,24 @@ def fault_checks(server, c):
     c.check(got == want, f"cred_server.py after fault_client.py was killed: {got}")
 
 
+def dialect_checks(c):
+    """dialect_client.py against Twisted's own echo_server.py: Twisted's
+    offer, the choice of pb, and the echoes (the Rust tests run the same
+    client against a spread server, whose offer starts with spread-msgpack)."""
+    try:
+        server = Server("echo_server.py")
+    except Exception as e:
+        c.check(False, f"echo_server.py: could not start: {e}")
+        return
+    try:
+        code, out, err = run_client("dialect_client.py", server.port)
+        c.check(code == 0, f"dialect_client.py: exit status {code}; stderr {err!r}")
+        want = ["offer [b'pb', b'none']", "chosen b'pb'", "echo ok 4"]
+        c.check(out.splitlines() == want, f"dialect_client.py: output {out!r}")
+    finally:
+        server.kill()
+
+
 def main():
     peer = Peer()
     c = Checker()
@@ -594,6 +614,7 @@ def main():
         tls_checks(c, make_certs(directory))
     server_checks(c, "cred_server.py", cred_checks)
     server_checks(c, "cred_server.py", fault_checks)
+    dialect_checks(c)
     if c.failures:
         sys.stderr.write(f"selfcheck: {len(c.failures)} of {c.count} checks failed\n")
         sys.exit(1)

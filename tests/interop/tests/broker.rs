@@ -20,7 +20,7 @@ use spread_interop::typed;
 use spread_jelly::{Dict, Value};
 
 /// A child process that is killed if the test ends early.
-struct Process(Child);
+pub(crate) struct Process(Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -30,7 +30,7 @@ impl Drop for Process {
 }
 
 /// Starts a Python server and returns it with the port it announced.
-fn start_server(python: &Path, script: &str) -> (Process, u16) {
+pub(crate) fn start_server(python: &Path, script: &str) -> (Process, u16) {
     let mut child = Command::new(python)
         .arg(workspace_root().join("tests/interop/python").join(script))
         .arg("0")
@@ -51,7 +51,7 @@ fn start_server(python: &Path, script: &str) -> (Process, u16) {
     (process, port)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -142,6 +142,8 @@ fn rust_client_against_twisted_server() {
             .await
             .unwrap();
         let root = broker.root_object().await.unwrap();
+        // Twisted offers only what it knows.
+        assert_eq!(broker.dialect(), Some(spread_banana::Dialect::Pb));
 
         // Every value kind of the vectors, echoed: equal, types included.
         for (name, value) in value_vectors() {
@@ -333,12 +335,15 @@ fn twisted_client_against_rust_server() {
         return;
     };
     let runtime = runtime();
+    let brokers: Arc<Mutex<Vec<Broker>>> = Arc::default();
     let (server, port) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         // Tracebacks on, as pb_server.py has them: the client checks they travel.
         let options = BrokerOptions::default().with_unsafe_tracebacks(true);
-        let server = serve_with(listener, options, |broker| {
+        let seen = brokers.clone();
+        let server = serve_with(listener, options, move |broker| {
+            seen.lock().unwrap().push(broker.clone());
             Some(ScenarioRoot::new(broker) as Arc<dyn Referenceable>)
         });
         (server, port)
@@ -360,6 +365,12 @@ fn twisted_client_against_rust_server() {
         stdout.lines().any(|l| l.ends_with(" passed, 0 failed")),
         "{stdout}"
     );
+    // Offered msgpack first, Twisted took pb on every connection.
+    let brokers = brokers.lock().unwrap().clone();
+    assert!(!brokers.is_empty());
+    for broker in brokers {
+        assert_eq!(broker.dialect(), Some(spread_banana::Dialect::Pb));
+    }
     runtime.block_on(server.shutdown());
 }
 

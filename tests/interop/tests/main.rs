@@ -12,6 +12,9 @@ mod security;
 // The broker against Twisted's PB, both ways.
 mod broker;
 
+// Dialect negotiation: spread's msgpack offered, Twisted keeps pb.
+mod dialects;
+
 // The howto's Copyable examples, Rust and Twisted mixed.
 mod seed;
 

@@ -24,6 +24,8 @@ pub struct RawPeer {
     stream: TcpStream,
     decoder: Decoder,
     input: BytesMut,
+    /// The dialect chosen (`none` before the handshake).
+    dialect: Dialect,
 }
 
 impl RawPeer {
@@ -36,22 +38,35 @@ impl RawPeer {
             stream,
             decoder: Decoder::new(Limits::default()),
             input: BytesMut::new(),
+            dialect: Dialect::None,
         }
     }
 
     /// Connects and does PB's handshake as Twisted's client does: takes the
-    /// server's dialect offer, chooses `pb`, and exchanges versions.
+    /// server's dialect offer (a spread server's, `spread-msgpack` first),
+    /// chooses `pb`, and exchanges versions.
     pub fn connect(port: u16) -> RawPeer {
+        RawPeer::connect_in(port, Dialect::Pb)
+    }
+
+    /// [`RawPeer::connect`], choosing `dialect`: what a spread client
+    /// chooses is `spread-msgpack`.
+    pub fn connect_in(port: u16, dialect: Dialect) -> RawPeer {
         let mut peer = RawPeer::connect_only(port);
         let offer = peer.next_frame().expect("a dialect offer");
-        assert_eq!(offer, Sexp::list([Sexp::from("pb"), Sexp::from("none")]));
-        peer.send(&encode_to_vec(&Sexp::from("pb"), Dialect::Pb).unwrap())
+        let spread_offer = Dialect::DEFAULT_OFFER.map(|d| Sexp::from(d.name()));
+        assert_eq!(offer, Sexp::List(spread_offer.to_vec()));
+        peer.send(&encode_to_vec(&Sexp::from(dialect.name()), Dialect::None).unwrap())
             .unwrap();
-        peer.decoder.set_dialect(Dialect::Pb);
+        peer.decoder.set_dialect(dialect);
+        peer.dialect = dialect;
         let version = peer.next_frame().expect("a version");
         assert_eq!(version, Sexp::list([Sexp::from("version"), Sexp::from(6)]));
-        peer.send(&frame(vec![Sexp::from("version"), Sexp::from(6)]))
-            .unwrap();
+        peer.send(&frame_in(
+            dialect,
+            vec![Sexp::from("version"), Sexp::from(6)],
+        ))
+        .unwrap();
         peer
     }
 
@@ -110,7 +125,8 @@ impl RawPeer {
     /// Calls `method` on the root with `args` (jellied already), and
     /// returns the frame that answers request `request`.
     pub fn call(&mut self, request: i64, method: &str, args: Vec<Sexp>) -> Sexp {
-        self.send(&message(request, method, args)).unwrap();
+        self.send(&message_in(self.dialect, request, method, args))
+            .unwrap();
         loop {
             let frame = self.next_frame().expect("an answer, not EOF");
             let items = frame.as_list().expect("a command");
@@ -125,22 +141,35 @@ impl RawPeer {
 
 /// A list frame of `items`, in the pb dialect.
 pub fn frame(items: Vec<Sexp>) -> Vec<u8> {
-    encode_to_vec(&Sexp::List(items), Dialect::Pb).unwrap()
+    frame_in(Dialect::Pb, items)
+}
+
+/// A list frame of `items`, in `dialect`.
+pub fn frame_in(dialect: Dialect, items: Vec<Sexp>) -> Vec<u8> {
+    encode_to_vec(&Sexp::List(items), dialect).unwrap()
 }
 
 /// `["message", request, "root", method, 1, ["tuple", *args], ["dictionary"]]`.
 pub fn message(request: i64, method: &str, args: Vec<Sexp>) -> Vec<u8> {
+    message_in(Dialect::Pb, request, method, args)
+}
+
+/// [`message`], in `dialect`.
+pub fn message_in(dialect: Dialect, request: i64, method: &str, args: Vec<Sexp>) -> Vec<u8> {
     let mut tuple = vec![Sexp::from("tuple")];
     tuple.extend(args);
-    frame(vec![
-        Sexp::from("message"),
-        Sexp::from(request),
-        Sexp::from("root"),
-        Sexp::Bytes(bytes::Bytes::copy_from_slice(method.as_bytes())),
-        Sexp::from(1),
-        Sexp::List(tuple),
-        Sexp::list([Sexp::from("dictionary")]),
-    ])
+    frame_in(
+        dialect,
+        vec![
+            Sexp::from("message"),
+            Sexp::from(request),
+            Sexp::from("root"),
+            Sexp::Bytes(bytes::Bytes::copy_from_slice(method.as_bytes())),
+            Sexp::from(1),
+            Sexp::List(tuple),
+            Sexp::list([Sexp::from("dictionary")]),
+        ],
+    )
 }
 
 /// What a well-behaved client has seen so far.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use spread_banana::Sexp;
+use spread_banana::{Dialect, Sexp};
 use spread_reliability::{Caller, Memory, RawPeer, frame, message};
 
 use crate::echo_server;
@@ -288,6 +288,88 @@ fn hostile_peers_cost_only_their_own_connection() {
         "the server grew from {before:?} to {after:?}"
     );
     assert!(caller.finish() > 100);
+}
+
+/// The same in spread's own dialect, which a peer that chooses it gets:
+/// frames that claim more than the limits allow, or hold what msgpack
+/// frames never do, close their own connection and nothing else, and a
+/// refused call leaves the connection answering.
+#[test]
+fn hostile_msgpack_peers_cost_only_their_own_connection() {
+    let (server, port) = echo_server();
+    let caller = Caller::start(port);
+    caller.wait_for_answers(10);
+    let before = Memory::of(server.pid());
+    let framed = |body: Vec<u8>| [(body.len() as u32).to_be_bytes().to_vec(), body].concat();
+    // 16 arrays of 65,535 empty arrays: one value past the token limit.
+    let mut tokens = vec![0xdc, 0x00, 0x10];
+    for _ in 0..16 {
+        tokens.extend([0xdc, 0xff, 0xff]);
+        tokens.extend(vec![0x90; 0xffff]);
+    }
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("a frame claiming 4 GiB", vec![0xff; 4], "bad banana"),
+        (
+            "an array claiming 4 billion items",
+            framed(vec![0xdd, 0xff, 0xff, 0xff, 0xff]),
+            "bad banana",
+        ),
+        (
+            "a bin claiming 4 GiB",
+            framed(vec![0xc6, 0xff, 0xff, 0xff, 0xff]),
+            "bad banana",
+        ),
+        (
+            "arrays nested 100 000 deep",
+            framed([vec![0x91; 99_999], vec![0x90]].concat()),
+            "bad banana",
+        ),
+        ("a frame of 1 048 577 values", framed(tokens), "bad banana"),
+        ("a nil", framed(vec![0xc0]), "bad banana"),
+        ("a map", framed(vec![0x81, 0x01, 0x02]), "bad banana"),
+        ("a str", framed(vec![0xa1, b'x']), "bad banana"),
+        (
+            "a frame cut short, then EOF",
+            vec![0, 0, 0, 9, 0x92, 0x01],
+            "middle of a frame",
+        ),
+    ];
+    for (name, bytes, reason) in cases {
+        let mut peer = RawPeer::connect_in(port, Dialect::Msgpack);
+        // The server may close before all is written.
+        let _ = peer.send(&bytes);
+        if name.ends_with("then EOF") {
+            peer.finish();
+        }
+        peer.expect_closed();
+        let (logged, _) = server.wait_for_stderr("closed a PB connection");
+        assert!(
+            logged.contains(reason),
+            "{name}: expected a reason with {reason:?}, the server logged {logged:?}"
+        );
+        caller.wait_for_answers(5);
+    }
+
+    let mut peer = RawPeer::connect_in(port, Dialect::Msgpack);
+    let reply = peer.call(1, "echo", vec![Sexp::list([Sexp::from("bogus.Class")])]);
+    assert_eq!(
+        reply.as_list().unwrap()[0],
+        Sexp::from("error"),
+        "{reply:?}"
+    );
+    let reply = peer.call(2, "echo", vec![Sexp::from(5)]);
+    assert_eq!(
+        reply,
+        Sexp::list([Sexp::from("answer"), Sexp::from(2), Sexp::from(5)])
+    );
+
+    let after = Memory::of(server.pid());
+    eprintln!("hostile msgpack frames: memory before {before:?}, after {after:?}");
+    assert!(
+        after.peak_kib < before.rss_kib + 96 * 1024,
+        "the server grew from {before:?} to {after:?}"
+    );
+    assert!(caller.finish() > 10);
 }
 
 /// A peer that sends calls and never reads their answers: the server keeps

@@ -17,7 +17,9 @@ use crate::{DecodeError, Dialect, Limits, Sexp, vocab_word, wire};
 ///
 /// A new decoder speaks [`Dialect::None`], which is also how Twisted behaves
 /// before negotiation; switch with [`Decoder::set_dialect`] between two
-/// expressions, even when the next one is already in the same buffer.
+/// expressions, even when the next one is already in the same buffer. In
+/// [`Dialect::Msgpack`] it reads spread's msgpack frames, each once it has
+/// all arrived (until then its bytes wait in the buffer).
 ///
 /// ```
 /// use bytes::BytesMut;

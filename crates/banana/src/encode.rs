@@ -12,6 +12,9 @@ use crate::{Dialect, EncodeError, Limits, Sexp, vocab_index, wire};
 /// picks a dialect. It mirrors the sending half of Twisted's
 /// `twisted.spread.banana.Banana` (`sendEncoded`).
 ///
+/// Set to [`Dialect::Msgpack`], it writes spread's msgpack frames instead,
+/// under the same limits.
+///
 /// It applies [`Limits::max_prefix_len`] (integer size),
 /// [`Limits::max_string_len`], [`Limits::max_list_len`] and
 /// [`Limits::max_depth`]; the first three are Twisted's own send-side checks.

@@ -1,6 +1,7 @@
 //! Resource limits that keep a hostile peer from exhausting memory or stack.
 
-/// Bounds applied while decoding (and, where they make sense, encoding) Banana.
+/// Bounds applied while decoding (and, where they make sense, encoding), in
+/// every dialect.
 ///
 /// The defaults are Twisted's own limits (`banana.py`: a 64-byte prefix and
 /// `SIZE_LIMIT = 640 * 1024`) plus two of ours that Twisted lacks, chosen so
@@ -22,7 +23,9 @@ pub struct Limits {
     /// Stops a peer from making us buffer and scan an endless header, and
     /// bounds integers to `2^(7 * max_prefix_len) - 1` (2^448 - 1 by default),
     /// so that no big-integer arithmetic on attacker-sized numbers happens.
-    /// The encoder refuses integers that would need a longer header.
+    /// The encoder refuses integers that would need a longer header. The
+    /// msgpack dialect, which has no such headers, keeps the same bound on
+    /// integers.
     pub max_prefix_len: usize,
     /// Longest byte string, in bytes (Twisted: 655 360).
     ///
@@ -46,7 +49,9 @@ pub struct Limits {
     ///
     /// The per-token limits alone still allow a frame of
     /// 655 360 strings of 655 360 bytes each; this bounds what one frame may
-    /// make us hold in memory.
+    /// make us hold in memory. In the msgpack dialect it bounds the length
+    /// a frame announces (without its 4 length bytes), checked before any
+    /// of the frame is kept.
     pub max_expression_len: usize,
     /// Most tokens (atoms and list headers) in one top-level expression
     /// (ours: 1 048 576).

@@ -22,7 +22,8 @@
 //! # Limits
 //!
 //! The frame length is checked against [`Limits::max_expression_len`]
-//! before anything is buffered or reserved for the frame. The whole frame is
+//! before anything is buffered or reserved for the frame, and what is
+//! reserved for the rest of a frame is bounded by what has arrived. The whole frame is
 //! then decoded at once, from bytes already in memory, so a declared array
 //! or bin length can never make us allocate more than the frame itself
 //! holds, and no nesting can exhaust the stack. Array lengths, nesting depth, the token count, bin lengths and the
@@ -49,10 +50,9 @@ pub(crate) const BIGINT_EXT: i8 = 1;
 /// Bytes of the length that starts every frame.
 const FRAME_HEADER: usize = 4;
 
-/// The most one call reserves for a frame still arriving (the same bound
-/// the Banana decoder keeps); past it the buffer grows as the reader
-/// appends.
-const MAX_RESERVE_HINT: usize = 1 << 24;
+/// What one call may reserve for a frame still arriving, whatever has
+/// arrived of it: past this, no more than what has arrived again.
+const RESERVE_FLOOR: usize = 64 << 10;
 
 /// A list header is trusted for no more than this many slots up front.
 const MAX_INITIAL_CAPACITY: usize = 1024;
@@ -81,8 +81,11 @@ pub(crate) fn decode(limits: &Limits, buf: &mut BytesMut) -> Result<Option<Sexp>
     }
     let needed = FRAME_HEADER + len;
     if buf.len() < needed {
-        // Bounded by the frame limit just checked.
-        buf.reserve((needed - buf.len()).min(MAX_RESERVE_HINT));
+        // Room for the rest of the frame, but never more than what has
+        // arrived (or 64 KiB): four bytes announcing 16 MiB do not get
+        // 16 MiB, so the buffer at most doubles per read, as bytes come.
+        let missing = needed - buf.len();
+        buf.reserve(missing.min(buf.len().max(RESERVE_FLOOR)));
         return Ok(None);
     }
     let mut frame = buf.split_to(needed).freeze();

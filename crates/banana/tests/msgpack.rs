@@ -337,13 +337,18 @@ fn a_frame_longer_than_the_expression_limit_is_refused_from_its_header() {
     let at_limit = encode(&Sexp::from(vec![0; 98]));
     assert_eq!(at_limit.len(), 4 + 100);
     assert!(decode_with(&at_limit, limits).unwrap().is_some());
-    // Under the default, what is reserved for a frame still arriving is
-    // bounded by the frame's length.
+    // What is reserved for a frame still arriving is bounded by the
+    // frame's length...
     let mut decoder = Decoder::new(Limits::default()).with_dialect(MSGPACK);
     let mut buf = BytesMut::from(&frame(&[0xc4, 0x10])[..]);
     buf[..4].copy_from_slice(&1000u32.to_be_bytes());
     assert_eq!(decoder.decode(&mut buf), Ok(None));
     assert!(buf.capacity() < 4096);
+    // ... and by what has arrived: a header announcing 16 MiB does not get
+    // them.
+    let mut buf = BytesMut::from(&(16u32 << 20).to_be_bytes()[..]);
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+    assert!(buf.capacity() <= 128 << 10, "{}", buf.capacity());
 }
 
 #[test]

@@ -106,7 +106,7 @@ fn options() -> Result<Options> {
     Ok(options)
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     common::init_logging();
     let options = options()?;

@@ -123,7 +123,7 @@ impl Bench {
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     common::init_logging();
     let (port, _) = common::port_and_flag("")?;

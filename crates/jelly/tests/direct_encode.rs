@@ -169,3 +169,24 @@ fn deep_values_fail_alike() {
         }
     }
 }
+
+#[test]
+fn a_large_byte_string_is_decoded_without_copying_its_payload() {
+    use spread_banana::Decoder;
+    use spread_jelly::{AllowAll, encode, from_sexp};
+
+    let value = Value::Bytes(vec![0xa5; 655_360].into());
+    let mut buf = BytesMut::new();
+    encode(&value, &Encoder::new(Dialect::Pb), &mut buf).unwrap();
+    let wire = buf.as_ptr_range();
+    let sexp = Decoder::new(Limits::default())
+        .with_dialect(Dialect::Pb)
+        .decode(&mut buf)
+        .unwrap()
+        .unwrap();
+    let back = from_sexp(&sexp, &AllowAll).unwrap();
+    let payload = back.as_bytes().unwrap();
+    assert_eq!(payload.len(), 655_360);
+    // Still the bytes that arrived: a share of the read buffer, not a copy.
+    assert!(wire.contains(&payload.as_ptr()));
+}

@@ -206,11 +206,7 @@ impl Encoder {
     /// assert_eq!(out, [0x05, 0x81]);
     /// # Ok::<(), spread_banana::EncodeError>(())
     /// ```
-    pub fn encode_bigint<B: EncodeBuf>(
-        &self,
-        n: &BigInt,
-        out: &mut B,
-    ) -> Result<(), EncodeError> {
+    pub fn encode_bigint<B: EncodeBuf>(&self, n: &BigInt, out: &mut B) -> Result<(), EncodeError> {
         // A non-canonical BigInt may still hold a small value; it must get
         // the same bytes as the equal `Sexp::Int`.
         if let Ok(small) = i64::try_from(n) {
@@ -258,11 +254,7 @@ impl Encoder {
     /// # Ok::<(), spread_banana::EncodeError>(())
     /// ```
     #[inline]
-    pub fn encode_bytes<B: EncodeBuf>(
-        &self,
-        bytes: &[u8],
-        out: &mut B,
-    ) -> Result<(), EncodeError> {
+    pub fn encode_bytes<B: EncodeBuf>(&self, bytes: &[u8], out: &mut B) -> Result<(), EncodeError> {
         if self.dialect.has_vocabulary()
             && let Some(index) = vocab_index(bytes)
         {

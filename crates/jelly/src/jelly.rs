@@ -275,7 +275,8 @@ impl Sink for Tree {
     }
     #[inline]
     fn word(&mut self, w: Word) {
-        self.items.push(Sexp::Bytes(Bytes::from_static(w.as_bytes())));
+        self.items
+            .push(Sexp::Bytes(Bytes::from_static(w.as_bytes())));
     }
     fn sexp(&mut self, s: Sexp) {
         self.items.push(s);
@@ -371,7 +372,11 @@ impl<B: EncodeBuf> Sink for Wire<'_, B> {
 /// enough. So the first try emits straight away and gives up at the first
 /// [`Value::Shared`] or [`Value::Object`] (before asking anything of it);
 /// only then does the full two-pass jelly run, from a reset sink.
-fn jelly_into<S: Sink>(value: &Value, invoker: &mut dyn Invoker, sink: &mut S) -> Result<(), Error> {
+fn jelly_into<S: Sink>(
+    value: &Value,
+    invoker: &mut dyn Invoker,
+    sink: &mut S,
+) -> Result<(), Error> {
     let mut plain = Emitter {
         sink: &mut *sink,
         tracking: None,

@@ -102,10 +102,16 @@ fn limits() -> impl Strategy<Value = Limits> {
 
 /// Equal errors: the same kind at the same path, or the Banana error that
 /// the tree path's `Encoder::encode` gave.
-fn same_error(direct: &Error, tree: &Result<Sexp, Error>, encoded: Option<&spread_banana::EncodeError>) -> bool {
+fn same_error(
+    direct: &Error,
+    tree: &Result<Sexp, Error>,
+    encoded: Option<&spread_banana::EncodeError>,
+) -> bool {
     match (tree, encoded) {
         (Err(e), _) => direct.kind() == e.kind() && direct.path() == e.path(),
-        (Ok(_), Some(b)) => matches!(direct.kind(), ErrorKind::Encode(d) if d == b) && direct.path().is_empty(),
+        (Ok(_), Some(b)) => {
+            matches!(direct.kind(), ErrorKind::Encode(d) if d == b) && direct.path().is_empty()
+        }
         (Ok(_), None) => false,
     }
 }
@@ -155,7 +161,10 @@ fn deep_values_fail_alike() {
         for value in [deep, shared] {
             let encoder = Encoder::new(Dialect::Pb).with_limits(Limits::default().max_depth(1000));
             let tree = to_sexp_with(&value, &mut Recorder::default());
-            let encoded = tree.as_ref().ok().map(|s| encoder.encode(s, &mut Vec::new()));
+            let encoded = tree
+                .as_ref()
+                .ok()
+                .map(|s| encoder.encode(s, &mut Vec::new()));
             let mut out = Vec::new();
             match encode_with(&value, &encoder, &mut Recorder::default(), &mut out) {
                 Ok(()) => {
@@ -164,7 +173,10 @@ fn deep_values_fail_alike() {
                     encoder.encode(&tree.unwrap(), &mut want).unwrap();
                     assert_eq!(out, want);
                 }
-                Err(e) => assert!(same_error(&e, &tree, encoded.as_ref().and_then(|r| r.as_ref().err())), "{e:?}"),
+                Err(e) => assert!(
+                    same_error(&e, &tree, encoded.as_ref().and_then(|r| r.as_ref().err())),
+                    "{e:?}"
+                ),
             }
         }
     }

@@ -132,7 +132,7 @@ fn options() -> Result<Options> {
     Ok(options)
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     common::init_logging();
     let options = options()?;
@@ -178,22 +178,34 @@ async fn copy_scenario(options: &Options) -> Result<String> {
             let (root, pond) = (root.clone(), pond.clone());
             tokio::spawn(async move {
                 let (mut latencies, mut errors) = (Vec::new(), 0u64);
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    let call = root.call_remote("takePond", vec![copy(pond.clone())]);
-                    match tokio::time::timeout(PATIENCE, call).await {
-                        Ok(Ok(answer)) if answer == Value::from(pond.num_frogs) => {}
+                let mut sent = Instant::now();
+                while sent < deadline {
+                    // No timer per call: the whole run has one (below).
+                    match root.call_remote("takePond", vec![copy(pond.clone())]).await {
+                        Ok(answer) if answer == Value::from(pond.num_frogs) => {}
                         _ => errors += 1,
                     }
-                    latencies.push(sent.elapsed().as_micros() as u64);
+                    let now = Instant::now();
+                    latencies.push(now.duration_since(sent).as_micros() as u64);
+                    sent = now;
                 }
                 (latencies, errors)
             })
         })
         .collect();
     let (mut latencies, mut errors) = (Vec::new(), 0);
-    for worker in workers {
-        let (l, e) = worker.await?;
+    let joined = async {
+        let mut all = Vec::with_capacity(workers.len());
+        for worker in workers {
+            all.push(worker.await?);
+        }
+        Ok::<_, tokio::task::JoinError>(all)
+    };
+    let patience = Duration::from_secs_f64(options.seconds) + PATIENCE;
+    let finished = tokio::time::timeout(patience, joined)
+        .await
+        .context("calls still unanswered long after the run")??;
+    for (l, e) in finished {
         latencies.extend(l);
         errors += e;
     }

@@ -150,7 +150,7 @@ fn arguments() -> Result<(u16, &'static [Dialect])> {
     Ok((port, dialects))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     common::init_logging();
     let (port, dialects) = arguments()?;

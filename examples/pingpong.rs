@@ -27,7 +27,7 @@ const MESSAGE: usize = 16;
 /// The byte every message is made of; an echo of anything else is an error.
 const FILL: u8 = 7;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     common::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();

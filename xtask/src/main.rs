@@ -232,8 +232,9 @@ fn reliability_tests() -> Result<()> {
 }
 
 /// Criterion for every crate, then Twisted timed on the same workloads and
-/// printed beside spread's numbers; then the end-to-end scenarios. Other
-/// arguments go to `cargo bench`.
+/// printed beside spread's numbers; then the end-to-end scenarios, where PB
+/// calls are compared (client and server in separate processes, like for
+/// like). Other arguments go to `cargo bench`.
 fn bench(args: &[&str]) -> Result<()> {
     let (quick, end_to_end) = (args.contains(&"--quick"), args.contains(&"--end-to-end"));
     if quick || end_to_end {
@@ -280,31 +281,6 @@ fn micro_bench(extra: &[&str]) -> Result<()> {
             human(dec),
             human(t_dec),
             t_dec / dec
-        );
-    }
-    let script = project_root().join("tests/interop/python/bench_twisted.py");
-    let twisted_calls = process::output(
-        std::process::Command::new(venv::python()?)
-            .arg(script)
-            .arg("--calls"),
-    )?;
-    println!("\nspread vs Twisted 26.10, PB calls over loopback TCP, mean time (lower is better)");
-    let floor = criterion_mean_ns("round_trip", "raw_tokio_ping_pong", "")?;
-    println!(
-        "{:<22} {:>12}   (a raw tokio ping-pong of 16 bytes, the floor)",
-        "raw_tokio_ping_pong",
-        human(floor)
-    );
-    for line in twisted_calls.lines() {
-        let row: serde_json::Value = serde_json::from_str(line)?;
-        let name = row["workload"].as_str().context("workload")?;
-        let theirs = row["call_ns"].as_f64().context("call_ns")?;
-        let ours = criterion_mean_ns("round_trip", name, "")?;
-        println!(
-            "{name:<22} {:>12} {:>12} {:>7.1}x",
-            human(ours),
-            human(theirs),
-            theirs / ours
         );
     }
     Ok(())

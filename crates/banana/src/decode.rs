@@ -206,9 +206,16 @@ impl Decoder {
                 }
                 Token::String { start, len } => {
                     self.account(start + len)?;
-                    buf.advance(*consumed + start);
-                    *consumed = 0;
-                    Sexp::Bytes(buf.split_to(len).freeze())
+                    let payload_at = *consumed + start;
+                    if let Some(word) = common_word(&buf[payload_at..payload_at + len]) {
+                        // No share of the buffer to count up and down again.
+                        *consumed = payload_at + len;
+                        Sexp::Bytes(Bytes::from_static(word))
+                    } else {
+                        buf.advance(payload_at);
+                        *consumed = 0;
+                        Sexp::Bytes(buf.split_to(len).freeze())
+                    }
                 }
             };
             // Close every list this item completes.
@@ -360,6 +367,31 @@ pub fn decode_all(
         return Err(DecodeError::Incomplete);
     }
     Ok(expressions)
+}
+
+/// The static copy of a short string that Jelly sends as a STRING all the
+/// time (its tags outside the `pb` vocabulary), so that decoding one takes
+/// no reference to the input buffer. Equal bytes either way.
+#[inline]
+fn common_word(payload: &[u8]) -> Option<&'static [u8]> {
+    // Only the lengths of the words below get as far as the comparison.
+    if !(3..=9).contains(&payload.len()) {
+        return None;
+    }
+    Some(match payload {
+        b"unicode" => b"unicode",
+        b"boolean" => b"boolean",
+        b"true" => b"true",
+        b"false" => b"false",
+        b"set" => b"set",
+        b"frozenset" => b"frozenset",
+        b"datetime" => b"datetime",
+        b"date" => b"date",
+        b"time" => b"time",
+        b"timedelta" => b"timedelta",
+        b"decimal" => b"decimal",
+        _ => return None,
+    })
 }
 
 /// The value of a base-128 header, or `None` if it does not fit in a `u64`.

@@ -205,3 +205,78 @@ pub fn vocab_index(word: &[u8]) -> Option<u8> {
     };
     Some(index)
 }
+
+/// A byte string known when the program is compiled, such as a Jelly type
+/// tag, with its vocabulary index worked out once instead of at every write.
+///
+/// [`Encoder::encode_word`](crate::Encoder::encode_word) writes it exactly as
+/// [`Encoder::encode_bytes`](crate::Encoder::encode_bytes) would write its
+/// bytes, without looking the vocabulary up.
+///
+/// ```
+/// use spread_banana::{Dialect, Encoder, Word};
+///
+/// const LIST: Word = Word::new(b"list");
+/// const UNICODE: Word = Word::new(b"unicode");
+/// assert_eq!(LIST.vocab_index(), Some(8));
+/// assert_eq!(UNICODE.vocab_index(), None);
+///
+/// let encoder = Encoder::new(Dialect::Pb);
+/// let mut out = Vec::new();
+/// encoder.encode_word(LIST, &mut out)?;
+/// encoder.encode_word(UNICODE, &mut out)?;
+/// assert_eq!(out, b"\x08\x87\x07\x82unicode");
+/// # Ok::<(), spread_banana::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Word {
+    bytes: &'static [u8],
+    /// The VOCAB index, or 0 for a word outside the vocabulary.
+    vocab: u8,
+}
+
+impl Word {
+    /// The word for `bytes`; the vocabulary lookup runs at compile time when
+    /// this is used in a `const`.
+    pub const fn new(bytes: &'static [u8]) -> Word {
+        let mut slot = 0;
+        while slot < VOCABULARY.len() {
+            if const_eq(VOCABULARY[slot], bytes) {
+                return Word {
+                    bytes,
+                    vocab: slot as u8 + 1,
+                };
+            }
+            slot += 1;
+        }
+        Word { bytes, vocab: 0 }
+    }
+
+    /// The bytes of the word.
+    pub const fn as_bytes(self) -> &'static [u8] {
+        self.bytes
+    }
+
+    /// The word's VOCAB index, as [`vocab_index`] would find it.
+    pub const fn vocab_index(self) -> Option<u8> {
+        match self.vocab {
+            0 => None,
+            index => Some(index),
+        }
+    }
+}
+
+/// Slice equality usable in a `const fn`.
+const fn const_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

@@ -3,7 +3,7 @@
 use bytes::BytesMut;
 use num_bigint::{BigInt, BigUint, Sign};
 
-use crate::{Dialect, EncodeError, Limits, Sexp, vocab_index, wire};
+use crate::{Dialect, EncodeError, Limits, Sexp, Word, vocab_index, wire};
 
 /// Writes s-expressions as Banana, byte for byte as Twisted 26.10 does.
 ///
@@ -107,54 +107,85 @@ impl Encoder {
     ) -> Result<(), EncodeError> {
         match sexp {
             Sexp::List(items) => {
-                if items.len() > self.limits.max_list_len {
-                    return Err(EncodeError::ListTooLong {
-                        len: items.len(),
-                        limit: self.limits.max_list_len,
-                    });
-                }
-                // Checked here rather than trusted to the caller because this
-                // recursion is bounded only by it.
-                if depth >= self.limits.max_depth {
-                    return Err(EncodeError::NestingTooDeep {
-                        limit: self.limits.max_depth,
-                    });
-                }
-                put_header(out, items.len() as u64, wire::LIST);
+                self.encode_list_header(items.len(), depth, out)?;
                 for item in items {
                     self.write(item, out, depth + 1)?;
                 }
                 Ok(())
             }
-            Sexp::Int(n) => self.write_i64(*n, out),
-            Sexp::BigInt(n) => self.write_bigint(n, out),
+            Sexp::Int(n) => self.encode_int(*n, out),
+            Sexp::BigInt(n) => self.encode_bigint(n, out),
             Sexp::Float(x) => {
-                let mut token = [wire::FLOAT; 9];
-                token[1..].copy_from_slice(&x.to_be_bytes());
-                out.buf_extend(&token);
+                self.encode_float(*x, out);
                 Ok(())
             }
-            Sexp::Bytes(bytes) => {
-                if self.dialect.has_vocabulary()
-                    && let Some(index) = vocab_index(bytes)
-                {
-                    put_header(out, index.into(), wire::VOCAB);
-                    return Ok(());
-                }
-                if bytes.len() > self.limits.max_string_len {
-                    return Err(EncodeError::StringTooLong {
-                        len: bytes.len(),
-                        limit: self.limits.max_string_len,
-                    });
-                }
-                put_header(out, bytes.len() as u64, wire::STRING);
-                out.buf_extend(bytes);
-                Ok(())
-            }
+            Sexp::Bytes(bytes) => self.encode_bytes(bytes, out),
         }
     }
 
-    fn write_i64<B: EncodeBuf>(&self, n: i64, out: &mut B) -> Result<(), EncodeError> {
+    /// Appends the LIST header of a list of `len` elements that `depth`
+    /// lists enclose (0 at the top level); the caller then writes the
+    /// elements. One token of [`Encoder::encode`], for writers that produce
+    /// an expression token by token instead of building a [`Sexp`].
+    ///
+    /// It checks [`Limits::max_list_len`] and [`Limits::max_depth`] as
+    /// `encode` does. Unlike `encode`, none of the token methods roll back:
+    /// the caller truncates `out` to where its expression began if a later
+    /// token fails.
+    ///
+    /// The token methods write Banana tokens, whatever the dialect: a
+    /// [`Dialect::Msgpack`] frame is written whole, by `encode`.
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, Encoder, Sexp};
+    ///
+    /// // ["version", 6], token by token, is what encode writes for the tree.
+    /// let encoder = Encoder::new(Dialect::Pb);
+    /// let mut out = Vec::new();
+    /// encoder.encode_list_header(2, 0, &mut out)?;
+    /// encoder.encode_bytes(b"version", &mut out)?;
+    /// encoder.encode_int(6, &mut out)?;
+    /// let mut whole = Vec::new();
+    /// encoder.encode(&Sexp::list([Sexp::from("version"), Sexp::from(6)]), &mut whole)?;
+    /// assert_eq!(out, whole);
+    /// # Ok::<(), spread_banana::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn encode_list_header<B: EncodeBuf>(
+        &self,
+        len: usize,
+        depth: usize,
+        out: &mut B,
+    ) -> Result<(), EncodeError> {
+        if len > self.limits.max_list_len {
+            return Err(EncodeError::ListTooLong {
+                len,
+                limit: self.limits.max_list_len,
+            });
+        }
+        // Checked here rather than trusted to the caller because this
+        // recursion is bounded only by it.
+        if depth >= self.limits.max_depth {
+            return Err(EncodeError::NestingTooDeep {
+                limit: self.limits.max_depth,
+            });
+        }
+        put_header(out, len as u64, wire::LIST);
+        Ok(())
+    }
+
+    /// Appends an integer token, as [`Encoder::encode`] writes a [`Sexp::Int`].
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, Encoder};
+    ///
+    /// let mut out = Vec::new();
+    /// Encoder::new(Dialect::Pb).encode_int(-200, &mut out)?;
+    /// assert_eq!(out, [0x48, 0x01, 0x83]);
+    /// # Ok::<(), spread_banana::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn encode_int<B: EncodeBuf>(&self, n: i64, out: &mut B) -> Result<(), EncodeError> {
         let magnitude = n.unsigned_abs();
         if u64::from(64 - magnitude.leading_zeros()) > self.max_int_bits() {
             return Err(EncodeError::IntTooLarge {
@@ -172,11 +203,23 @@ impl Encoder {
         Ok(())
     }
 
-    fn write_bigint<B: EncodeBuf>(&self, n: &BigInt, out: &mut B) -> Result<(), EncodeError> {
+    /// Appends an integer of any size, as [`Encoder::encode`] writes a
+    /// [`Sexp::BigInt`] (or the equal [`Sexp::Int`]).
+    ///
+    /// ```
+    /// use num_bigint::BigInt;
+    /// use spread_banana::{Dialect, Encoder};
+    ///
+    /// let mut out = Vec::new();
+    /// Encoder::new(Dialect::Pb).encode_bigint(&BigInt::from(5), &mut out)?;
+    /// assert_eq!(out, [0x05, 0x81]);
+    /// # Ok::<(), spread_banana::EncodeError>(())
+    /// ```
+    pub fn encode_bigint<B: EncodeBuf>(&self, n: &BigInt, out: &mut B) -> Result<(), EncodeError> {
         // A non-canonical BigInt may still hold a small value; it must get
         // the same bytes as the equal `Sexp::Int`.
         if let Ok(small) = i64::try_from(n) {
-            return self.write_i64(small, out);
+            return self.encode_int(small, out);
         }
         if n.bits() > self.max_int_bits() {
             return Err(EncodeError::IntTooLarge { value: n.clone() });
@@ -187,6 +230,111 @@ impl Encoder {
         };
         put_big_header(out, n.magnitude(), type_byte);
         Ok(())
+    }
+
+    /// Appends a FLOAT token, as [`Encoder::encode`] writes a [`Sexp::Float`].
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, Encoder};
+    ///
+    /// let mut out = Vec::new();
+    /// Encoder::new(Dialect::Pb).encode_float(1.5, &mut out);
+    /// assert_eq!(out, [0x84, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]);
+    /// ```
+    #[inline]
+    pub fn encode_float<B: EncodeBuf>(&self, x: f64, out: &mut B) {
+        let mut token = [wire::FLOAT; 9];
+        token[1..].copy_from_slice(&x.to_be_bytes());
+        out.buf_extend(&token);
+    }
+
+    /// Appends a byte string, as [`Encoder::encode`] writes a
+    /// [`Sexp::Bytes`]: a VOCAB token for a vocabulary word in `pb`, else a
+    /// STRING within [`Limits::max_string_len`].
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, Encoder};
+    ///
+    /// let encoder = Encoder::new(Dialect::Pb);
+    /// let mut out = Vec::new();
+    /// encoder.encode_bytes(b"hi", &mut out)?;
+    /// encoder.encode_bytes(b"list", &mut out)?;
+    /// assert_eq!(out, b"\x02\x82hi\x08\x87");
+    /// # Ok::<(), spread_banana::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn encode_bytes<B: EncodeBuf>(&self, bytes: &[u8], out: &mut B) -> Result<(), EncodeError> {
+        if self.dialect.has_vocabulary()
+            && let Some(index) = vocab_index(bytes)
+        {
+            put_header(out, index.into(), wire::VOCAB);
+            return Ok(());
+        }
+        self.encode_string(bytes, out)
+    }
+
+    /// Appends a [`Word`]: the same bytes as [`Encoder::encode_bytes`] on
+    /// its bytes, without the vocabulary lookup.
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, Encoder, Word};
+    ///
+    /// let mut out = Vec::new();
+    /// Encoder::new(Dialect::None).encode_word(Word::new(b"list"), &mut out)?;
+    /// assert_eq!(out, b"\x04\x82list");
+    /// # Ok::<(), spread_banana::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn encode_word<B: EncodeBuf>(&self, word: Word, out: &mut B) -> Result<(), EncodeError> {
+        if self.dialect.has_vocabulary()
+            && let Some(index) = word.vocab_index()
+        {
+            // Indexes are at most 31: always a one-byte header.
+            out.buf_extend(&[index, wire::VOCAB]);
+            return Ok(());
+        }
+        self.encode_string(word.as_bytes(), out)
+    }
+
+    /// A STRING token, whatever the vocabulary.
+    #[inline]
+    fn encode_string<B: EncodeBuf>(&self, bytes: &[u8], out: &mut B) -> Result<(), EncodeError> {
+        if bytes.len() > self.limits.max_string_len {
+            return Err(EncodeError::StringTooLong {
+                len: bytes.len(),
+                limit: self.limits.max_string_len,
+            });
+        }
+        put_header(out, bytes.len() as u64, wire::STRING);
+        out.buf_extend(bytes);
+        Ok(())
+    }
+
+    /// Appends a whole expression that `depth` lists enclose, as
+    /// [`Encoder::encode`] would write it there, but without rolling `out`
+    /// back on error (see [`Encoder::encode_list_header`]).
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, EncodeError, Encoder, Limits, Sexp};
+    ///
+    /// let encoder = Encoder::new(Dialect::Pb).with_limits(Limits::default().max_depth(2));
+    /// let mut out = Vec::new();
+    /// let inner = Sexp::list([Sexp::from(1)]);
+    /// encoder.encode_nested(&inner, 1, &mut out)?;
+    /// assert_eq!(out, [0x01, 0x80, 0x01, 0x81]);
+    /// assert!(matches!(
+    ///     encoder.encode_nested(&inner, 2, &mut out),
+    ///     Err(EncodeError::NestingTooDeep { limit: 2 })
+    /// ));
+    /// # Ok::<(), EncodeError>(())
+    /// ```
+    pub fn encode_nested<B: EncodeBuf>(
+        &self,
+        sexp: &Sexp,
+        depth: usize,
+        out: &mut B,
+    ) -> Result<(), EncodeError> {
+        self.write(sexp, out, depth)
     }
 
     fn max_int_bits(&self) -> u64 {
@@ -213,7 +361,42 @@ pub fn encode_to_vec(sexp: &Sexp, dialect: Dialect) -> Result<Vec<u8>, EncodeErr
 /// `Vec<u8>` or [`BytesMut`].
 ///
 /// This trait is sealed; it exists so that one generic `encode` serves both.
-pub trait EncodeBuf: sealed::Sealed {}
+/// Its two methods let generic code that writes token by token (with
+/// [`Encoder::encode_list_header`] and the methods beside it) undo a
+/// partial expression, as [`Encoder::encode`] does.
+///
+/// ```
+/// use spread_banana::{Dialect, EncodeBuf, Encoder};
+///
+/// fn pair<B: EncodeBuf>(encoder: &Encoder, out: &mut B) {
+///     let start = out.encoded_len();
+///     let written = encoder.encode_list_header(2, 0, out)
+///         .and_then(|()| encoder.encode_int(1, out))
+///         .and_then(|()| encoder.encode_bytes(&[0; 10], out));
+///     if written.is_err() {
+///         out.truncate_encoded(start);
+///     }
+/// }
+///
+/// let mut out = Vec::new();
+/// let tight = Encoder::new(Dialect::Pb)
+///     .with_limits(spread_banana::Limits::default().max_string_len(4));
+/// pair(&tight, &mut out);
+/// assert!(out.is_empty());
+/// ```
+pub trait EncodeBuf: sealed::Sealed {
+    /// How many bytes the buffer holds.
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        self.buf_len()
+    }
+
+    /// Cuts the buffer back to its first `len` bytes.
+    #[inline]
+    fn truncate_encoded(&mut self, len: usize) {
+        self.buf_truncate(len);
+    }
+}
 
 impl EncodeBuf for Vec<u8> {}
 impl EncodeBuf for BytesMut {}
@@ -264,6 +447,9 @@ fn put_header<B: EncodeBuf>(out: &mut B, value: u64, type_byte: u8) {
     // fixed-size append compiles to a plain store instead of a memcpy call.
     if value < 0x80 {
         out.buf_extend(&[value as u8, type_byte]);
+    } else if value < 0x4000 {
+        // Two groups: ints up to 16 383 and strings up to 16 KiB.
+        out.buf_extend(&[(value & 0x7f) as u8, (value >> 7) as u8, type_byte]);
     } else {
         put_long_header(out, value, type_byte);
     }

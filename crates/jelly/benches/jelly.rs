@@ -1,10 +1,12 @@
-//! Jelly + Banana, end to end: value → bytes ("encode") and bytes → value
-//! ("decode"), on the workloads of the project's benchmark plan.
+//! Jelly + Banana, end to end: value → bytes ("encode", straight to bytes
+//! with `spread_jelly::encode`; "encode_tree", through `to_sexp` and
+//! `Encoder::encode`) and bytes → value ("decode"), on the workloads of the
+//! project's benchmark plan.
 
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use spread_banana::{Decoder, Dialect, Encoder, Limits};
-use spread_jelly::{AllowAll, Dict, Instance, Value, from_sexp, to_sexp};
+use spread_jelly::{AllowAll, Dict, Instance, Value, encode, from_sexp, to_sexp};
 
 fn workloads() -> Vec<(&'static str, Value)> {
     let ints = Value::List((0..10_000).map(|i| Value::from(i % 1000)).collect());
@@ -52,10 +54,19 @@ fn bench(c: &mut Criterion) {
         encoder
             .encode(&to_sexp(&value).unwrap(), &mut wire)
             .unwrap();
+        let mut direct = Vec::new();
+        encode(&value, &encoder, &mut direct).unwrap();
+        assert!(direct == wire, "the direct path writes the tree's bytes");
         let mut group = c.benchmark_group("jelly");
         group.throughput(Throughput::Bytes(wire.len() as u64));
         let mut out = Vec::with_capacity(wire.len());
         group.bench_with_input(BenchmarkId::new("encode", name), &value, |b, value| {
+            b.iter(|| {
+                out.clear();
+                encode(value, &encoder, &mut out).unwrap();
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("encode_tree", name), &value, |b, value| {
             b.iter(|| {
                 out.clear();
                 encoder.encode(&to_sexp(value).unwrap(), &mut out).unwrap();

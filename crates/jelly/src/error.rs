@@ -103,6 +103,12 @@ pub enum ErrorKind {
     /// A field that the Rust type needs is not in the state.
     #[error("missing field `{0}`")]
     MissingField(String),
+    /// The jellied value does not fit Banana's limits. Only the functions
+    /// that write bytes, such as [`encode`](crate::encode), report this; it
+    /// is the error [`Encoder::encode`](spread_banana::Encoder::encode)
+    /// gives for the same value after [`to_sexp`](crate::to_sexp).
+    #[error(transparent)]
+    Encode(spread_banana::EncodeError),
     /// A message from a hand-written conversion or from serde.
     #[error("{0}")]
     Custom(String),
@@ -155,6 +161,12 @@ impl From<ErrorKind> for Error {
     }
 }
 
+impl From<spread_banana::EncodeError> for Error {
+    fn from(e: spread_banana::EncodeError) -> Error {
+        Error::new(ErrorKind::Encode(e))
+    }
+}
+
 impl From<TimeError> for Error {
     fn from(e: TimeError) -> Error {
         Error::new(ErrorKind::Time(e))
@@ -184,6 +196,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.kind {
             ErrorKind::Time(e) => Some(e),
+            ErrorKind::Encode(e) => Some(e),
             _ => None,
         }
     }

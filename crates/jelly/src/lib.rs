@@ -66,7 +66,7 @@ mod value;
 
 // The public interface is:
 pub use crate::error::{Error, ErrorKind};
-pub use crate::jelly::{Invoker, to_sexp, to_sexp_with};
+pub use crate::jelly::{Invoker, encode, encode_nested, encode_with, to_sexp, to_sexp_with};
 pub use crate::object::{Jellyable, Object};
 pub use crate::policy::{AllowAll, Policy};
 pub use crate::serde::{from_value, to_value};

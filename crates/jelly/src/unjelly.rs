@@ -133,10 +133,19 @@ impl<P: Policy> Run<'_, P> {
         let Some((Sexp::Bytes(tag), rest)) = items.split_first() else {
             return Err(malformed("list", "a byte-string type tag first"));
         };
-        let tag = std::str::from_utf8(tag).map_err(|_| ErrorKind::InvalidUtf8("type tag"))?;
-        if tag.contains('.') {
-            return self.instance(tag, rest, depth);
-        }
+        // The tags Jelly knows are ASCII without a dot, so they skip the
+        // UTF-8 check and the search for a class name's dot.
+        let tag = match known_tag(tag) {
+            Some(tag) => tag,
+            None => {
+                let tag =
+                    std::str::from_utf8(tag).map_err(|_| ErrorKind::InvalidUtf8("type tag"))?;
+                if tag.contains('.') {
+                    return self.instance(tag, rest, depth);
+                }
+                tag
+            }
+        };
         if !self.policy.allows_type(tag) {
             return Err(insecure(tag));
         }
@@ -282,6 +291,25 @@ impl<P: Policy> Run<'_, P> {
             target.downgrade()
         }))
     }
+}
+
+/// The tag as a `&str` if it is one of the tags matched below, without
+/// looking at its bytes twice.
+#[inline]
+fn known_tag(tag: &[u8]) -> Option<&'static str> {
+    Some(match tag {
+        b"list" => "list",
+        b"unicode" => "unicode",
+        b"dictionary" => "dictionary",
+        b"tuple" => "tuple",
+        b"None" => "None",
+        b"boolean" => "boolean",
+        b"reference" => "reference",
+        b"dereference" => "dereference",
+        b"set" => "set",
+        b"frozenset" => "frozenset",
+        _ => return None,
+    })
 }
 
 /// `dict["x"]` for text keys, `dict#3` otherwise.

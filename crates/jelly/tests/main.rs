@@ -14,3 +14,6 @@ mod serde_bridge;
 
 // Random values: jelly, Banana, back, equal.
 mod proptests;
+
+// The direct encoder against the tree path: same bytes, same errors.
+mod direct_encode;

@@ -104,49 +104,5 @@ def main():
         }), flush=True)
 
 
-def pb_round_trips():
-    """Twisted PB calls over loopback, server and client in this process: one
-    call at a time, and 100 in flight at once. Prints
-    {"workload": ..., "call_ns": t} lines."""
-    from twisted.internet import defer, reactor
-    from twisted.spread import pb
-
-    class Echo(pb.Root):
-        def remote_echo(self, x):
-            return x
-
-    port = reactor.listenTCP(0, pb.PBServerFactory(Echo()), interface="127.0.0.1")
-    factory = pb.PBClientFactory()
-    reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
-    results = []
-
-    @defer.inlineCallbacks
-    def run():
-        root = yield factory.getRootObject()
-        for _ in range(200):  # warm up
-            yield root.callRemote("echo", 1)
-        n = 2000
-        start = time.perf_counter()
-        for _ in range(n):
-            yield root.callRemote("echo", 1)
-        results.append({"workload": "call_remote_echo_int", "call_ns": (time.perf_counter() - start) / n * 1e9})
-        rounds = 50
-        start = time.perf_counter()
-        for _ in range(rounds):
-            yield defer.gatherResults([root.callRemote("echo", i) for i in range(100)])
-        results.append({"workload": "100_pipelined_calls", "call_ns": (time.perf_counter() - start) / rounds * 1e9})
-
-    def done(_):
-        reactor.stop()
-
-    run().addBoth(done)
-    reactor.run()
-    for row in results:
-        print(json.dumps(row), flush=True)
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--calls"]:
-        pb_round_trips()
-    else:
-        main()
+    main()

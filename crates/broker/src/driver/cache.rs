@@ -33,7 +33,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         let _ = self
             .link
-            .tx
+            .commands
             .send(Command::Release(Release::Cache(self.luid)));
     }
 }

@@ -3,6 +3,7 @@
 //! It keeps no table of its own: every table is the core's.
 
 mod cache;
+mod commands;
 mod reconnect;
 mod reference;
 #[cfg(feature = "tls")]
@@ -22,9 +23,11 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use spread_banana::Dialect;
 use spread_flavors::{Observer, RemoteCache, RemoteError};
 use spread_jelly::{Dict, Object, Value};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, oneshot, watch};
+
+use self::commands::Commands;
 
 use crate::proto::{
     Callee, Core, Event, ForeignHandle, Handles, IncomingCall, ObjectId, PeerObject, Release, Role,
@@ -75,9 +78,16 @@ type Callback = Box<dyn FnOnce() + Send>;
 /// what the task publishes.
 struct Link {
     id: u64,
-    tx: mpsc::UnboundedSender<Command>,
-    status: watch::Sender<Status>,
-    stats: watch::Sender<Stats>,
+    commands: Commands<Command>,
+    /// Not a watch, for the same reason as `stats`.
+    status: Mutex<Status>,
+    /// Woken when `status` changes.
+    status_changed: Notify,
+    /// The tables' sizes as of the task's last step. Not a watch: a watch
+    /// costs every connection some 400 bytes, and few ever wait on this.
+    stats: Mutex<Stats>,
+    /// Woken when `stats` changes, and when the connection closes.
+    stats_changed: Notify,
     /// The dialect the handshake chose, once it has.
     dialect: OnceLock<Dialect>,
     on_disconnect: Mutex<Vec<Callback>>,
@@ -85,7 +95,39 @@ struct Link {
 
 impl Link {
     fn is_closed(&self) -> bool {
-        matches!(*self.status.borrow(), Status::Closed { .. })
+        matches!(*self.status(), Status::Closed { .. })
+    }
+
+    fn status(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_status(&self, status: Status) {
+        *self.status() = status;
+        self.status_changed.notify_waiters();
+    }
+
+    /// Waits until `ready` makes something of the status.
+    async fn wait_status<T>(&self, ready: impl Fn(&Status) -> Option<T>) -> T {
+        loop {
+            // Listening before looking, so no change slips in between.
+            let changed = self.status_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(found) = ready(&self.status()) {
+                return found;
+            }
+            changed.await;
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, stats: Stats) {
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = stats;
+        self.stats_changed.notify_waiters();
     }
 
     fn send_call(
@@ -106,7 +148,9 @@ impl Link {
             kwargs,
             reply,
         };
-        self.tx.send(command).map_err(|_| CallError::DeadReference)
+        self.commands
+            .send(command)
+            .map_err(|_| CallError::DeadReference)
     }
 }
 
@@ -159,7 +203,7 @@ impl fmt::Debug for Broker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Broker")
             .field("id", &self.link.id)
-            .field("status", &*self.link.status.borrow())
+            .field("status", &*self.link.status())
             .finish()
     }
 }
@@ -201,12 +245,13 @@ impl Broker {
     where
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {
-        let (tx, rx) = mpsc::unbounded_channel();
         let link = Arc::new(Link {
             id: NEXT_LINK.fetch_add(1, Ordering::Relaxed),
-            tx,
-            status: watch::Sender::new(Status::Connecting),
-            stats: watch::Sender::new(Stats::default()),
+            commands: Commands::new(),
+            status: Mutex::new(Status::Connecting),
+            status_changed: Notify::new(),
+            stats: Mutex::new(Stats::default()),
+            stats_changed: Notify::new(),
             dialect: OnceLock::new(),
             on_disconnect: Mutex::new(Vec::new()),
         });
@@ -218,7 +263,7 @@ impl Broker {
         // dropped unpolled still marks the connection closed.
         let closing = Closing::new(link);
         let driver: Driver = match Core::new(role, options) {
-            Ok(core) => Box::pin(drive(io, core, rx, closing)),
+            Ok(core) => Box::pin(drive(io, core, closing)),
             Err(e) => Box::pin(async move { closing.close(Err(e.into())) }),
         };
         (broker, driver)
@@ -231,15 +276,10 @@ impl Broker {
     /// The peer's root object, once the handshake is done (Twisted's
     /// `getRootObject`; nothing is sent for it).
     pub async fn root_object(&self) -> Result<RemoteReference, CallError> {
-        let mut status = self.link.status.subscribe();
-        let status = status
-            .wait_for(|s| !matches!(s, Status::Connecting))
-            .await
-            .map(|s| s.clone())
-            .unwrap_or(Status::Closed {
-                reason: None,
-                after_handshake: false,
-            });
+        let status = self
+            .link
+            .wait_status(|s| (!matches!(s, Status::Connecting)).then(|| s.clone()))
+            .await;
         match status {
             Status::Ready => Ok(RemoteReference::new(self.link.clone(), ObjectId::root())),
             Status::Closed {
@@ -281,7 +321,7 @@ impl Broker {
     /// The sizes of the connection's tables, as of the connection task's
     /// last step.
     pub fn stats(&self) -> Stats {
-        *self.link.stats.borrow()
+        self.link.stats()
     }
 
     /// Waits until the connection's tables satisfy `condition`, and returns
@@ -304,17 +344,16 @@ impl Broker {
     /// # }
     /// ```
     pub async fn wait_for_stats(&self, mut condition: impl FnMut(&Stats) -> bool) -> Stats {
-        let mut stats = self.link.stats.subscribe();
-        let mut status = self.link.status.subscribe();
         loop {
-            let now = *stats.borrow_and_update();
+            // Listening before looking, so no change slips in between.
+            let changed = self.link.stats_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let now = self.link.stats();
             if condition(&now) || self.link.is_closed() {
                 return now;
             }
-            tokio::select! {
-                changed = stats.changed() => if changed.is_err() { return now },
-                _ = status.wait_for(|s| matches!(s, Status::Closed { .. })) => {},
-            }
+            changed.await;
         }
     }
 
@@ -341,15 +380,12 @@ impl Broker {
     /// Waits until the connection has closed, and gives the reason this side
     /// closed it, if it was an error.
     pub async fn closed(&self) -> Option<ConnectionError> {
-        let mut status = self.link.status.subscribe();
-        match status
-            .wait_for(|s| matches!(s, Status::Closed { .. }))
+        self.link
+            .wait_status(|s| match s {
+                Status::Closed { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
             .await
-            .map(|s| s.clone())
-        {
-            Ok(Status::Closed { reason, .. }) => reason,
-            _ => None,
-        }
     }
 
     /// Closes the connection gracefully: calls made after this fail with
@@ -359,13 +395,13 @@ impl Broker {
     /// If that takes longer than the close timeout
     /// ([`BrokerOptions::with_close_timeout`]), it closes at once.
     pub fn close(&self) {
-        let _ = self.link.tx.send(Command::Close);
+        let _ = self.link.commands.send(Command::Close);
     }
 
     /// Closes the connection at once, dropping what is queued (for a peer
     /// that does not read).
     pub fn abort(&self) {
-        let _ = self.link.tx.send(Command::Abort);
+        let _ = self.link.commands.send(Command::Abort);
     }
 }
 
@@ -530,11 +566,15 @@ impl Closing {
             return;
         }
         self.done = true;
-        let after_handshake = !matches!(*self.link.status.borrow(), Status::Connecting);
-        self.link.status.send_replace(Status::Closed {
+        let after_handshake = !matches!(*self.link.status(), Status::Connecting);
+        self.link.set_status(Status::Closed {
             reason,
             after_handshake,
         });
+        self.link.stats_changed.notify_waiters();
+        // Calls queued but never taken fail (their callers see the
+        // connection lost) once the queue is out of the lock.
+        drop(self.link.commands.close());
         let callbacks = std::mem::take(
             &mut *self
                 .link
@@ -653,17 +693,17 @@ enum Close {
 /// Releases go after it, so our decrefs never overtake our answers.
 fn finish(
     core: &mut Core<Reply>,
-    rx: &mut mpsc::UnboundedReceiver<Command>,
+    commands: &Commands<Command>,
     close: &mut Close,
     handles: &dyn Handles,
     (request, result): Finished,
 ) -> Result<(), ProtocolError> {
     let mut releases = Vec::new();
     for _ in 0..COMMAND_BATCH {
-        match rx.try_recv() {
-            Ok(Command::Release(release)) => releases.push(release),
-            Ok(command) => command_into(core, command, close, handles)?,
-            Err(_) => break,
+        match commands.try_recv() {
+            Some(Command::Release(release)) => releases.push(release),
+            Some(command) => command_into(core, command, close, handles)?,
+            None => break,
         }
     }
     core.answer(request, result, handles)?;
@@ -700,6 +740,45 @@ fn closing_refusal() -> RemoteError {
     )
 }
 
+/// Spare room that makes `read_some` read straight into the input buffer.
+const DIRECT_READ: usize = 1024;
+/// The stack buffer an idle connection waits with.
+const IDLE_READ: usize = 4096;
+/// The buffer a connection reads into once a read filled `IDLE_READ`.
+const BUSY_READ: usize = 64 * 1024;
+
+/// Reads what the peer sent into `input`.
+///
+/// A connection waiting on a quiet peer holds no input buffer: it polls
+/// with one on the stack, and only what arrives is copied into `input`.
+/// Once a read fills that, more is probably on its way, so a large buffer
+/// is reserved and read into directly; partial frames and big strings the
+/// decoder reserved for are read straight in as well. A payload is thus
+/// copied at most once, bar the first few KiB after a quiet spell.
+async fn read_some<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    input: &mut BytesMut,
+) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        if input.capacity() - input.len() >= DIRECT_READ {
+            return tokio_util::io::poll_read_buf(Pin::new(&mut *reader), cx, input);
+        }
+        let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
+        let mut chunk = ReadBuf::uninit(&mut stack);
+        std::task::ready!(Pin::new(&mut *reader).poll_read(cx, &mut chunk))?;
+        let got = chunk.filled();
+        let room = if got.len() == IDLE_READ {
+            BUSY_READ
+        } else {
+            got.len()
+        };
+        input.reserve(room);
+        input.extend_from_slice(got);
+        Poll::Ready(Ok(got.len()))
+    })
+    .await
+}
+
 /// Delivers the replies among the core's events.
 fn deliver_replies(core: &mut Core<Reply>) {
     while let Some(event) = core.poll_event() {
@@ -709,22 +788,20 @@ fn deliver_replies(core: &mut Core<Reply>) {
     }
 }
 
-async fn drive<IO>(
-    io: IO,
-    mut core: Core<Reply>,
-    mut rx: mpsc::UnboundedReceiver<Command>,
-    closing: Closing,
-) -> Result<(), ConnectionError>
+async fn drive<IO>(io: IO, mut core: Core<Reply>, closing: Closing) -> Result<(), ConnectionError>
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
     let link = closing.link.clone();
     let handles = LinkHandles(&link);
     let (mut reader, mut writer) = tokio::io::split(io);
-    let mut input = BytesMut::with_capacity(64 * 1024);
+    // Empty, without a buffer, while the peer is quiet: see `read_some`.
+    let mut input = BytesMut::new();
     // The peer's calls still running; they run in this task, so a call that
     // finishes at once costs no task and no wake-up.
-    let mut calls: FuturesUnordered<Running> = FuturesUnordered::new();
+    // Made at the first call that does not finish at once: an empty set
+    // still allocates, and most connections never need one.
+    let mut calls: Option<FuturesUnordered<Running>> = None;
     let mut close = Close::No;
     // Bytes handed to the writer since its last flush: a buffered or TLS
     // stream may hold them until it is flushed.
@@ -742,7 +819,7 @@ where
                     if let Some(dialect) = core.dialect() {
                         let _ = link.dialect.set(dialect);
                     }
-                    link.status.send_replace(Status::Ready);
+                    link.set_status(Status::Ready);
                     continue;
                 }
                 // A closing connection starts nothing new.
@@ -750,7 +827,9 @@ where
                 Event::Call(call) => match start(call) {
                     Ok(finished) => finished,
                     Err(running) => {
-                        calls.push(running);
+                        calls
+                            .get_or_insert_with(FuturesUnordered::new)
+                            .push(running);
                         continue;
                     }
                 },
@@ -759,7 +838,7 @@ where
                     continue;
                 }
             };
-            if let Err(e) = finish(&mut core, &mut rx, &mut close, &handles, finished) {
+            if let Err(e) = finish(&mut core, &link.commands, &mut close, &handles, finished) {
                 break 'run Err(e.into());
             }
         }
@@ -768,7 +847,9 @@ where
         // (before the peer's next frame is read), and a burst of calls goes
         // out in one write.
         for _ in 0..COMMAND_BATCH {
-            let Ok(command) = rx.try_recv() else { break };
+            let Some(command) = link.commands.try_recv() else {
+                break;
+            };
             if let Err(e) = command_into(&mut core, command, &mut close, &handles) {
                 break 'run Err(e.into());
             }
@@ -777,10 +858,14 @@ where
         let stats = core.stats();
         if stats != published {
             published = stats;
-            link.stats.send_replace(stats);
+            link.publish(stats);
         }
         let drained = core.transmit().is_empty() && !unflushed;
-        if close == Close::Now || (close == Close::Flush && drained && calls.is_empty()) {
+        if close == Close::Now
+            || (close == Close::Flush
+                && drained
+                && calls.as_ref().is_none_or(FuturesUnordered::is_empty))
+        {
             break Ok(());
         }
         if close != Close::No && !matches!(deadline, Some(Deadline::Close(_))) {
@@ -793,7 +878,7 @@ where
         tokio::select! {
             // Read while closing too: the answers to calls that the calls
             // still running made are yet to come.
-            read = reader.read_buf(&mut input) => match read {
+            read = read_some(&mut reader, &mut input) => match read {
                 Ok(0) if core.is_mid_frame(&input) && core.is_ready() => {
                     break Err(ConnectionError::ClosedMidFrame)
                 }
@@ -802,6 +887,11 @@ where
                 Ok(_) => {
                     if let Err(e) = core.receive(&mut input, &handles) {
                         break Err(e.into());
+                    }
+                    if input.is_empty() {
+                        // Frames decoded from it keep their share; this
+                        // connection holds none while it waits.
+                        input = BytesMut::new();
                     }
                 }
                 Err(e) => break Err(e.into()),
@@ -823,15 +913,16 @@ where
                 }
                 Err(e) => break Err(e.into()),
             },
-            command = rx.recv() => {
-                // The link in this task keeps the channel open.
-                let Some(command) = command else { break Ok(()) };
+            command = std::future::poll_fn(|cx| link.commands.poll_recv(cx)) => {
                 if let Err(e) = command_into(&mut core, command, &mut close, &handles) {
                     break Err(e.into());
                 }
             },
-            Some(finished) = calls.next(), if !calls.is_empty() => {
-                if let Err(e) = finish(&mut core, &mut rx, &mut close, &handles, finished) {
+            Some(finished) = std::future::poll_fn(|cx| match calls.as_mut() {
+                Some(calls) => calls.poll_next_unpin(cx),
+                None => Poll::Ready(None),
+            }), if calls.as_ref().is_some_and(|c| !c.is_empty()) => {
+                if let Err(e) = finish(&mut core, &link.commands, &mut close, &handles, finished) {
                     break Err(e.into());
                 }
             },
@@ -850,7 +941,7 @@ where
     core.close();
     // Calls still running are dropped with their arguments.
     drop(calls);
-    link.stats.send_replace(core.stats());
+    link.publish(core.stats());
     // Handles see the connection closed before their calls fail, so a
     // caller that gets `ConnectionLost` finds `is_closed()` true.
     let result = closing.close(result);

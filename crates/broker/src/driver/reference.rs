@@ -50,7 +50,7 @@ impl Drop for Inner {
             // If the connection is gone there is nobody to tell.
             let _ = self
                 .link
-                .tx
+                .commands
                 .send(Command::Release(Release::Reference(luid)));
         }
     }

@@ -44,6 +44,7 @@
 mod failure;
 mod frame;
 mod objects;
+mod outgoing;
 mod tokens;
 
 use std::cell::RefCell;
@@ -57,10 +58,11 @@ use spread_banana::{Decoder, Dialect, Encoder, Sexp};
 use spread_flavors::{
     BoxFuture, Call, Observer, Perspective, Referenceable, RemoteCache, RemoteError,
 };
-use spread_jelly::{Dict, Error as JellyError, Object, Unjellier, Value, to_sexp_with};
+use spread_jelly::{Dict, Error as JellyError, ErrorKind, Object, Unjellier, Value};
 
 use self::objects::{Objects, Released, Taken};
-use self::tokens::{PbInvoker, PbPolicy};
+use self::outgoing::{Addressee, OutgoingCall};
+use self::tokens::PbPolicy;
 use crate::{BrokerOptions, CallError, Limit, ProtocolError, Table};
 
 // The public interface is:
@@ -824,24 +826,6 @@ impl<R> Core<R> {
         Ok(())
     }
 
-    /// Jellies `value` with this connection's tables, for `perspective`.
-    fn jelly(
-        &mut self,
-        value: &Value,
-        perspective: Option<&Perspective>,
-        handles: &dyn Handles,
-        taken: &mut Taken,
-    ) -> Result<Sexp, JellyError> {
-        let mut invoker = PbInvoker {
-            objects: &mut self.objects,
-            perspective,
-            max_objects: self.options.max_local_objects,
-            handles,
-            taken,
-        };
-        to_sexp_with(value, &mut invoker)
-    }
-
     /// Gives back the tokens of a frame that was not sent.
     fn give_back(&mut self, taken: Taken) {
         for released in self.objects.give_back(taken) {
@@ -919,45 +903,25 @@ impl<R> Core<R> {
             return Ok(());
         }
         let mut taken = Taken::default();
-        // Arguments and keywords are two jelly calls, with their own
-        // reference ids, as Twisted sends them.
-        let jellied = self
-            .jelly(&Value::Tuple(args), None, handles, &mut taken)
-            .and_then(|args| {
-                let kwargs = self.jelly(&Value::Dict(kwargs), None, handles, &mut taken)?;
-                Ok((args, kwargs))
-            });
-        let (args, kwargs) = match jellied {
-            Ok(both) => both,
-            Err(e) => {
-                self.give_back(taken);
-                self.fail(reply, CallError::Jelly(e));
-                return Ok(());
-            }
-        };
         let request = self.next_request;
-        let answer = reply.is_some();
-        let frame = match callee {
-            Callee::Object(object) => Frame::Message {
-                request,
-                object,
-                method,
-                answer,
-                args,
-                kwargs,
+        let call = OutgoingCall {
+            request,
+            to: match &callee {
+                Callee::Object(object) => Addressee::Object(object),
+                Callee::Cache(luid) => Addressee::Cache(*luid),
             },
-            Callee::Cache(luid) => Frame::CacheMessage {
-                request,
-                luid,
-                method,
-                answer,
-                args,
-                kwargs,
-            },
+            method: &method,
+            answer: reply.is_some(),
+            args: &Value::Tuple(args),
+            kwargs: &Value::Dict(kwargs),
         };
-        if let Err(e) = self.encoder.encode(&frame.into_sexp(), &mut self.out) {
+        if let Err(e) = self.write_call(call, handles, &mut taken) {
             self.give_back(taken);
-            self.fail(reply, CallError::Encode(e));
+            let error = match e.kind() {
+                ErrorKind::Encode(e) => CallError::Encode(e.clone()),
+                _ => CallError::Jelly(e),
+            };
+            self.fail(reply, error);
             return Ok(());
         }
         self.next_request += 1;
@@ -995,15 +959,9 @@ impl<R> Core<R> {
             Err(error) => return self.send_error(Some(request), &error),
         };
         let mut taken = Taken::default();
-        let sent = match self.jelly(&value, perspective.as_ref(), handles, &mut taken) {
-            Ok(result) => {
-                let frame = Frame::Answer { request, result }.into_sexp();
-                self.encoder
-                    .encode(&frame, &mut self.out)
-                    .map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let sent = self
+            .write_answer(request, &value, perspective.as_ref(), handles, &mut taken)
+            .map_err(|e| e.to_string());
         match sent {
             Ok(()) => self.check_output(),
             Err(reason) => {

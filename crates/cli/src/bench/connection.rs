@@ -63,8 +63,8 @@ pub(crate) struct Report {
 impl Run {
     /// The next call's number, unless the run has made all its calls or
     /// its time is up.
-    fn claim(&self, deadline: Option<Instant>) -> Option<u64> {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+    fn claim(&self, deadline: Option<Instant>, now: Instant) -> Option<u64> {
+        if deadline.is_some_and(|d| now >= d) {
             return None;
         }
         let seq = self.issued.fetch_add(1, Ordering::Relaxed);
@@ -154,15 +154,16 @@ async fn set_up(run: &Run) -> Result<RemoteReference, String> {
     }
 }
 
-/// One call: sent now; its future gives its number, when it was sent and
-/// the outcome. Every call's future is of this one type, so a
+/// One call, sent at `sent` (the caller's clock reading, shared by the
+/// calls one answer lets out); its future gives its number, when it was
+/// sent and the outcome. Every call's future is of this one type, so a
 /// `FuturesUnordered` holds them without boxing.
 fn send(
     target: &RemoteReference,
     run: &Run,
     seq: u64,
+    sent: Instant,
 ) -> impl Future<Output = (u64, Instant, Result<Value, CallError>)> {
-    let sent = Instant::now();
     let answer = target.call_remote(run.plan.method(), run.plan.args(seq));
     async move { (seq, sent, answer.await) }
 }
@@ -175,10 +176,16 @@ async fn call(run: &Run, target: &RemoteReference, started: Instant, report: &mu
     let mut more = true;
     let silence = tokio::time::sleep(run.answer_timeout);
     tokio::pin!(silence);
+    // The timer is moved on only when it fires: resetting it at every
+    // answer cost more than the rest of the client's bookkeeping.
+    let mut last_answer = Instant::now();
+    // One clock reading per answer serves its latency and the sends it
+    // allows, as the raw ping-pong reads the clock once per read.
+    let mut now = last_answer;
     loop {
         while more && in_flight.len() < run.concurrency {
-            match run.claim(deadline) {
-                Some(seq) => in_flight.push(send(target, run, seq)),
+            match run.claim(deadline, now) {
+                Some(seq) => in_flight.push(send(target, run, seq, now)),
                 None => more = false,
             }
         }
@@ -188,6 +195,10 @@ async fn call(run: &Run, target: &RemoteReference, started: Instant, report: &mu
         let (seq, sent, outcome) = tokio::select! {
             Some(done) = in_flight.next() => done,
             () = &mut silence => {
+                if last_answer.elapsed() < run.answer_timeout {
+                    silence.as_mut().reset((last_answer + run.answer_timeout).into());
+                    continue;
+                }
                 let lost = in_flight.len() as u64;
                 run.error_n(report, ErrorKind::Lost, lost, || {
                     format!(
@@ -198,8 +209,8 @@ async fn call(run: &Run, target: &RemoteReference, started: Instant, report: &mu
                 return;
             }
         };
-        let now = Instant::now();
-        silence.as_mut().reset((now + run.answer_timeout).into());
+        now = Instant::now();
+        last_answer = now;
         let answered = |report: &mut Report| {
             let us = now.duration_since(sent).as_micros();
             report

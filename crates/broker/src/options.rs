@@ -36,7 +36,8 @@ pub struct BrokerOptions {
     pub(crate) root: Option<Arc<dyn Referenceable>>,
     pub(crate) security: Arc<SecurityOptions>,
     pub(crate) banana: Limits,
-    pub(crate) dialects: Vec<Dialect>,
+    /// Shared, not copied, by every connection made with these options.
+    pub(crate) dialects: Arc<[Dialect]>,
     pub(crate) max_local_objects: usize,
     pub(crate) max_remote_references: usize,
     pub(crate) max_calls_in_flight: usize,
@@ -53,7 +54,7 @@ impl Default for BrokerOptions {
             root: None,
             security: Arc::new(SecurityOptions::new()),
             banana: Limits::default(),
-            dialects: Dialect::DEFAULT_OFFER.to_vec(),
+            dialects: Arc::new(Dialect::DEFAULT_OFFER),
             max_local_objects: 1024,
             max_remote_references: 65_536,
             max_calls_in_flight: 4096,
@@ -144,12 +145,13 @@ impl BrokerOptions {
         if dialects.is_empty() {
             return Err(OptionsError::NoDialects);
         }
-        self.dialects.clear();
+        let mut unique = Vec::with_capacity(dialects.len());
         for &dialect in dialects {
-            if !self.dialects.contains(&dialect) {
-                self.dialects.push(dialect);
+            if !unique.contains(&dialect) {
+                unique.push(dialect);
             }
         }
+        self.dialects = unique.into();
         Ok(self)
     }
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::measure::{Server, cpus, release_dir, rss_kib, target_dir};
+use crate::measure::{Server, cpus, release_dir, rss_kib, target_dir, with_open_files_raised};
 use crate::process::{cargo, describe};
 use crate::report::{Cells, Table};
 use crate::{project_root, venv};
@@ -29,8 +29,9 @@ use crate::{project_root, venv};
 /// Calls in flight on one connection for the echo scenarios, and the
 /// plot's x axis.
 pub(crate) const IN_FLIGHT: [usize; 4] = [1, 10, 100, 1000];
-/// Connections held open for the idle-memory scenario.
-const IDLE_CONNECTIONS: usize = 1000;
+/// Connections held open for the idle-memory scenarios: the issue's
+/// thousand, and ten thousand to show one process holds that many.
+pub(crate) const IDLE_CONNECTIONS: [usize; 2] = [1_000, 10_000];
 
 /// A client's summary line:
 /// `calls=N seconds=S calls_per_sec=X p50_us=A p99_us=B max_us=C errors=E`.
@@ -150,7 +151,8 @@ impl Bench {
     }
 
     /// A server with its stderr (Twisted's log, for one) in a file.
-    fn server(&self, name: &str, mut command: Command) -> Result<Server> {
+    fn server(&self, name: &str, command: Command) -> Result<Server> {
+        let mut command = with_open_files_raised(&command);
         command.stderr(File::create(self.logs.join(format!("{name}.log")))?);
         Server::start(command)
     }
@@ -191,8 +193,9 @@ fn run_client(mut command: Command) -> Result<Summary> {
 /// Everything measured, for the table and the plot.
 pub(crate) struct Measured {
     pub(crate) runs: Vec<(Scenario, Cells<Summary>)>,
-    /// Server memory per idle connection, KiB: (Rust server, Twisted server).
-    pub(crate) idle_kib: (Option<f64>, Option<f64>),
+    /// Server memory per idle connection, KiB, for each of
+    /// [`IDLE_CONNECTIONS`]: (connections, Rust server, Twisted server).
+    pub(crate) idle_kib: Vec<(usize, Option<f64>, Option<f64>)>,
     pub(crate) failures: Vec<String>,
 }
 
@@ -249,7 +252,7 @@ pub(crate) fn run(seconds: f64) -> Result<()> {
 fn measure(bench: &Bench) -> Result<Measured> {
     let mut scenarios: Vec<Scenario> = IN_FLIGHT.iter().map(|&k| Scenario::Echo(k)).collect();
     scenarios.extend([Scenario::Copy(100), Scenario::Cache(1), Scenario::Cache(10)]);
-    let total = scenarios.len() + 1;
+    let total = scenarios.len() + IDLE_CONNECTIONS.len();
     let mut failures = Vec::new();
     let mut runs = Vec::new();
     {
@@ -295,23 +298,33 @@ fn measure(bench: &Bench) -> Result<Measured> {
             runs.push((scenario, cells));
         }
     }
-    let mut idle = |name: &str, server: Result<Server>| match server.and_then(|s| idle_kib(&s)) {
-        Ok(kib) => Some(kib),
-        Err(e) => {
-            failures.push(format!("idle memory, {name} server: {e:#}"));
-            None
-        }
-    };
-    let idle_kib = (
-        idle("Rust", bench.rust_server()),
-        idle("Twisted", bench.twisted_server()),
-    );
-    let show = |k: Option<f64>| k.map_or("-".into(), |k| format!("{k:.1} KiB"));
-    eprintln!(
-        "bench [{total}/{total}] idle memory per connection ({IDLE_CONNECTIONS}): spread {}, Twisted {}",
-        show(idle_kib.0),
-        show(idle_kib.1)
-    );
+    let mut idle_kib = Vec::new();
+    for (i, n) in IDLE_CONNECTIONS.into_iter().enumerate() {
+        let mut idle = |name: &str, server: Result<Server>| match server
+            .and_then(|s| idle_kib_per_connection(&s, n))
+        {
+            Ok(kib) => Some(kib),
+            Err(e) => {
+                failures.push(format!(
+                    "idle memory, {n} connections, {name} server: {e:#}"
+                ));
+                None
+            }
+        };
+        let row = (
+            n,
+            idle("Rust", bench.rust_server()),
+            idle("Twisted", bench.twisted_server()),
+        );
+        let show = |k: Option<f64>| k.map_or("-".into(), |k| format!("{k:.1} KiB"));
+        eprintln!(
+            "bench [{}/{total}] idle memory per connection ({n}): spread {}, Twisted {}",
+            scenarios.len() + 1 + i,
+            show(row.1),
+            show(row.2)
+        );
+        idle_kib.push(row);
+    }
     Ok(Measured {
         runs,
         idle_kib,
@@ -319,16 +332,17 @@ fn measure(bench: &Bench) -> Result<Measured> {
     })
 }
 
-/// The server's RSS growth per connection, in KiB, once
-/// [`IDLE_CONNECTIONS`] connections made the PB handshake and one call
-/// each and sit idle (held by `bench_client idle`, a Rust client).
-fn idle_kib(server: &Server) -> Result<f64> {
+/// The server's RSS growth per connection, in KiB, once `connections`
+/// connections made the PB handshake and one call each and sit idle (held
+/// by `bench_client idle`, a Rust client).
+fn idle_kib_per_connection(server: &Server, connections: usize) -> Result<f64> {
     // Let the server finish starting (Python imports) before the baseline.
     std::thread::sleep(Duration::from_millis(500));
     let before = rss_kib(server.pid()).context("server gone")?;
     let mut client = Command::new(release_dir().join("examples/bench_client"));
     client.arg(server.port.to_string()).arg("idle");
-    client.args(["--connections", &IDLE_CONNECTIONS.to_string()]);
+    client.args(["--connections", &connections.to_string()]);
+    let mut client = with_open_files_raised(&client);
     let mut child = client
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -350,10 +364,7 @@ fn idle_kib(server: &Server) -> Result<f64> {
     let _ = child.wait();
     let summary = parse_summary(&line).with_context(|| format!("idle client said {line:?}"))?;
     if summary.errors > 0.0 || summary.calls < 1.0 {
-        bail!(
-            "{} of {IDLE_CONNECTIONS} connections failed",
-            summary.errors
-        );
+        bail!("{} of {connections} connections failed", summary.errors);
     }
     Ok((after? as f64 - before as f64) / summary.calls)
 }

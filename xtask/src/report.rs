@@ -114,15 +114,20 @@ impl Table {
             rate,
             0,
         ));
-        rows.push(Row {
-            label: "server memory per idle connection (1,000), KiB (lower is better)".into(),
-            values: Cells {
-                spread: measured.idle_kib.0,
-                twisted: measured.idle_kib.1,
-                ..Cells::default()
-            },
-            decimals: 1,
-        });
+        for &(connections, spread, twisted) in &measured.idle_kib {
+            rows.push(Row {
+                label: format!(
+                    "server memory per idle connection ({}), KiB (lower is better)",
+                    number(connections as f64, 0)
+                ),
+                values: Cells {
+                    spread,
+                    twisted,
+                    ..Cells::default()
+                },
+                decimals: 1,
+            });
+        }
         Table { rows }
     }
 
@@ -374,7 +379,7 @@ mod tests {
                 .iter()
                 .map(|&k| (Scenario::Echo(k), cells.clone()))
                 .collect(),
-            idle_kib: (Some(3.0), Some(12.0)),
+            idle_kib: vec![(1_000, Some(3.0), Some(12.0))],
             failures: Vec::new(),
         };
         let table = Table::new(&measured).markdown();

@@ -373,7 +373,7 @@ pub fn decode_all(
 /// time (its tags outside the `pb` vocabulary), so that decoding one takes
 /// no reference to the input buffer. Equal bytes either way.
 #[inline]
-fn common_word(payload: &[u8]) -> Option<&'static [u8]> {
+pub(crate) fn common_word(payload: &[u8]) -> Option<&'static [u8]> {
     // Only the lengths of the words below get as far as the comparison.
     if !(3..=9).contains(&payload.len()) {
         return None;

@@ -133,8 +133,10 @@ impl Encoder {
     /// the caller truncates `out` to where its expression began if a later
     /// token fails.
     ///
-    /// The token methods write Banana tokens, whatever the dialect: a
-    /// [`Dialect::Msgpack`] frame is written whole, by `encode`.
+    /// A whole frame written token by token starts with
+    /// [`Encoder::begin_frame`] and ends with [`Encoder::end_frame`]: in the
+    /// [`Dialect::Msgpack`] dialect they write the frame's length; in
+    /// Banana's, where an expression is its own frame, nothing.
     ///
     /// ```
     /// use spread_banana::{Dialect, Encoder, Sexp};
@@ -170,6 +172,9 @@ impl Encoder {
                 limit: self.limits.max_depth,
             });
         }
+        if self.dialect == Dialect::Msgpack {
+            return crate::msgpack::put_array_len(out, len);
+        }
         put_header(out, len as u64, wire::LIST);
         Ok(())
     }
@@ -191,6 +196,10 @@ impl Encoder {
             return Err(EncodeError::IntTooLarge {
                 value: BigInt::from(n),
             });
+        }
+        if self.dialect == Dialect::Msgpack {
+            crate::msgpack::put_int(out, n);
+            return Ok(());
         }
         // Twisted's classes are asymmetric: INT stops at 2^31 - 1, NEG at -2^31.
         let type_byte = match n {
@@ -224,6 +233,10 @@ impl Encoder {
         if n.bits() > self.max_int_bits() {
             return Err(EncodeError::IntTooLarge { value: n.clone() });
         }
+        if self.dialect == Dialect::Msgpack {
+            crate::msgpack::put_bigint(out, n);
+            return Ok(());
+        }
         let type_byte = match n.sign() {
             Sign::Minus => wire::LONGNEG,
             Sign::NoSign | Sign::Plus => wire::LONGINT,
@@ -243,6 +256,9 @@ impl Encoder {
     /// ```
     #[inline]
     pub fn encode_float<B: EncodeBuf>(&self, x: f64, out: &mut B) {
+        if self.dialect == Dialect::Msgpack {
+            return crate::msgpack::put_f64(out, x);
+        }
         let mut token = [wire::FLOAT; 9];
         token[1..].copy_from_slice(&x.to_be_bytes());
         out.buf_extend(&token);
@@ -305,6 +321,9 @@ impl Encoder {
                 limit: self.limits.max_string_len,
             });
         }
+        if self.dialect == Dialect::Msgpack {
+            return crate::msgpack::put_bin(out, bytes);
+        }
         put_header(out, bytes.len() as u64, wire::STRING);
         out.buf_extend(bytes);
         Ok(())
@@ -337,8 +356,65 @@ impl Encoder {
         self.write(sexp, out, depth)
     }
 
+    /// Starts a frame written token by token; [`Encoder::end_frame`] ends
+    /// it. In [`Dialect::Msgpack`] this reserves the frame's length; in
+    /// Banana, where each top-level expression is its own frame, it writes
+    /// nothing.
+    ///
+    /// ```
+    /// use spread_banana::{Dialect, Encoder, Sexp};
+    ///
+    /// for dialect in [Dialect::Pb, Dialect::Msgpack] {
+    ///     let encoder = Encoder::new(dialect);
+    ///     let mut out = Vec::new();
+    ///     let frame = encoder.begin_frame(&mut out);
+    ///     encoder.encode_list_header(2, 0, &mut out)?;
+    ///     encoder.encode_bytes(b"decref", &mut out)?;
+    ///     encoder.encode_int(7, &mut out)?;
+    ///     encoder.end_frame(frame, &mut out)?;
+    ///     let mut whole = Vec::new();
+    ///     encoder.encode(&Sexp::list([Sexp::from("decref"), Sexp::from(7)]), &mut whole)?;
+    ///     assert_eq!(out, whole);
+    /// }
+    /// # Ok::<(), spread_banana::EncodeError>(())
+    /// ```
+    pub fn begin_frame<B: EncodeBuf>(&self, out: &mut B) -> FrameStart {
+        match self.dialect {
+            Dialect::Msgpack => FrameStart(crate::msgpack::begin_frame(out)),
+            Dialect::Pb | Dialect::None => FrameStart(out.buf_len()),
+        }
+    }
+
+    /// Ends the frame [`Encoder::begin_frame`] started, writing its length
+    /// where the dialect has one. Like the token methods, it does not roll
+    /// `out` back on error: the caller cuts it back to where the frame began
+    /// ([`FrameStart::offset`]).
+    pub fn end_frame<B: EncodeBuf>(
+        &self,
+        frame: FrameStart,
+        out: &mut B,
+    ) -> Result<(), EncodeError> {
+        match self.dialect {
+            Dialect::Msgpack => crate::msgpack::end_frame(frame.0, out),
+            Dialect::Pb | Dialect::None => Ok(()),
+        }
+    }
+
     fn max_int_bits(&self) -> u64 {
         (self.limits.max_prefix_len as u64).saturating_mul(7)
+    }
+}
+
+/// Where a frame begun with [`Encoder::begin_frame`] starts in the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a frame begun must be ended with Encoder::end_frame"]
+pub struct FrameStart(usize);
+
+impl FrameStart {
+    /// The frame's first byte in the output: where to cut back to if
+    /// writing it fails.
+    pub fn offset(self) -> usize {
+        self.0
     }
 }
 

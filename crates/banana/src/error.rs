@@ -155,15 +155,6 @@ pub enum EncodeError {
         /// The limit that was exceeded.
         limit: usize,
     },
-    /// Token-by-token writing ([`Encoder::encode_list_header`](crate::Encoder::encode_list_header)
-    /// and its kin, or Jelly's `encode_nested`) was asked for in a dialect
-    /// that frames whole expressions: the msgpack dialect. Use
-    /// [`Encoder::encode`](crate::Encoder::encode) on the expression.
-    #[error("the {dialect:?} dialect encodes whole expressions only, not token by token")]
-    WholeExpressionsOnly {
-        /// The encoder's dialect.
-        dialect: crate::Dialect,
-    },
     /// rmp-serde refused to write a value (not expected: every value the
     /// msgpack dialect writes is one it takes).
     #[error("cannot write msgpack: {reason}")]

@@ -91,7 +91,7 @@ mod error;
 // The public interface is:
 pub use crate::decode::{Decoder, decode_all};
 pub use crate::dialect::{Dialect, VOCABULARY, Word, vocab_index, vocab_word};
-pub use crate::encode::{EncodeBuf, Encoder, encode_to_vec};
+pub use crate::encode::{EncodeBuf, Encoder, FrameStart, encode_to_vec};
 pub use crate::error::{DecodeError, EncodeError};
 pub use crate::limits::Limits;
 pub use crate::sexp::Sexp;

@@ -359,7 +359,16 @@ impl Reader<'_> {
             });
         }
         let start = self.pos;
-        self.take(len)?;
+        let payload = self.take(len)?;
+        // Jelly's tags and PB's words, which msgpack sends in full, are
+        // taken as static bytes: a slice of the frame would cost two atomic
+        // operations each (the profile showed them), and would pin it.
+        if let Some(word) = crate::dialect::vocab_index(payload)
+            .and_then(|index| crate::dialect::vocab_word(index.into()))
+            .or_else(|| crate::decode::common_word(payload))
+        {
+            return Ok(Sexp::Bytes(Bytes::from_static(word)));
+        }
         Ok(Sexp::Bytes(self.body.slice(start..self.pos)))
     }
 
@@ -387,7 +396,87 @@ impl Reader<'_> {
 }
 
 // ---------------------------------------------------------------------------
-// Encoding.
+// Encoding, token by token: what `Encoder`'s token methods write in this
+// dialect, byte for byte what rmp-serde writes for the same tree (the
+// token functions below are `rmp`'s, which rmp-serde itself calls).
+
+/// Starts a frame: the length is written by [`end_frame`].
+pub(crate) fn begin_frame<B: EncodeBuf>(out: &mut B) -> usize {
+    let start = out.buf_len();
+    out.buf_extend(&[0; FRAME_HEADER]);
+    start
+}
+
+/// Writes the length of the frame [`begin_frame`] started at `start`.
+pub(crate) fn end_frame<B: EncodeBuf>(start: usize, out: &mut B) -> Result<(), EncodeError> {
+    let body = out.buf_len() - start - FRAME_HEADER;
+    let Ok(len) = u32::try_from(body) else {
+        return Err(EncodeError::FrameTooLong {
+            len: body,
+            limit: u32::MAX as usize,
+        });
+    };
+    out.buf_patch(start, &len.to_be_bytes());
+    Ok(())
+}
+
+/// An array header; the caller checked the list limits.
+pub(crate) fn put_array_len<B: EncodeBuf>(out: &mut B, len: usize) -> Result<(), EncodeError> {
+    let len = u32::try_from(len).map_err(|_| EncodeError::FrameTooLong {
+        len,
+        limit: u32::MAX as usize,
+    })?;
+    write_infallible(rmp::encode::write_array_len(&mut Sink(out), len))
+}
+
+/// An int in its shortest form; the caller checked its size.
+pub(crate) fn put_int<B: EncodeBuf>(out: &mut B, n: i64) {
+    // A signed value that is not negative is written as rmp-serde writes
+    // it: `write_sint` picks the shortest positive form too.
+    let _ = rmp::encode::write_sint(&mut Sink(out), n);
+}
+
+/// An integer of any size, as the tree encoder writes a `BigInt`; the
+/// caller checked its size.
+pub(crate) fn put_bigint<B: EncodeBuf>(out: &mut B, n: &BigInt) {
+    if let Ok(small) = i64::try_from(n) {
+        put_int(out, small);
+    } else if let Ok(unsigned) = u64::try_from(n) {
+        let _ = rmp::encode::write_uint(&mut Sink(out), unsigned);
+    } else {
+        let payload = n.to_signed_bytes_be();
+        // At most 448 bits under the default limits: it always fits.
+        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let _ = rmp::encode::write_ext_meta(&mut Sink(out), len, BIGINT_EXT);
+        out.buf_extend(&payload);
+    }
+}
+
+/// A float 64.
+pub(crate) fn put_f64<B: EncodeBuf>(out: &mut B, x: f64) {
+    let _ = rmp::encode::write_f64(&mut Sink(out), x);
+}
+
+/// A bin; the caller checked the string limit.
+pub(crate) fn put_bin<B: EncodeBuf>(out: &mut B, bytes: &[u8]) -> Result<(), EncodeError> {
+    let len = u32::try_from(bytes.len()).map_err(|_| EncodeError::FrameTooLong {
+        len: bytes.len(),
+        limit: u32::MAX as usize,
+    })?;
+    write_infallible(rmp::encode::write_bin_len(&mut Sink(out), len))?;
+    out.buf_extend(bytes);
+    Ok(())
+}
+
+/// Writing to memory cannot fail; keep a reason all the same.
+fn write_infallible<T, E: std::fmt::Display>(written: Result<T, E>) -> Result<(), EncodeError> {
+    written.map(|_| ()).map_err(|e| EncodeError::Msgpack {
+        reason: e.to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Encoding a whole tree.
 
 /// Appends one frame holding `sexp` to `out`. The caller truncates `out`
 /// back on error.
@@ -396,8 +485,7 @@ pub(crate) fn encode<B: EncodeBuf>(
     sexp: &Sexp,
     out: &mut B,
 ) -> Result<(), EncodeError> {
-    let start = out.buf_len();
-    out.buf_extend(&[0; FRAME_HEADER]);
+    let start = begin_frame(out);
     let ctx = EncodeContext {
         limits,
         error: Cell::new(None),
@@ -417,15 +505,7 @@ pub(crate) fn encode<B: EncodeBuf>(
             }
         }));
     }
-    let body = out.buf_len() - start - FRAME_HEADER;
-    let Ok(len) = u32::try_from(body) else {
-        return Err(EncodeError::FrameTooLong {
-            len: body,
-            limit: u32::MAX as usize,
-        });
-    };
-    out.buf_patch(start, &len.to_be_bytes());
-    Ok(())
+    end_frame(start, out)
 }
 
 /// rmp-serde writes to an `io::Write`; this one appends to our buffer.

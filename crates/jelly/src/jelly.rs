@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 use num_bigint::BigInt;
-use spread_banana::{Dialect, EncodeBuf, EncodeError, Encoder, Sexp, Word};
+use spread_banana::{EncodeBuf, EncodeError, Encoder, Sexp, Word};
 
 use crate::{DEFAULT_MAX_DEPTH, Error, ErrorKind, Object, Shared, Value};
 
@@ -80,8 +80,9 @@ pub fn to_sexp_with(value: &Value, invoker: &mut dyn Invoker) -> Result<Sexp, Er
 /// The bytes are exactly those of `encoder.encode(&to_sexp(value)?, out)`,
 /// and so are the failures: a jelly error (see [`to_sexp`]) if there is
 /// one, else the first Banana limit the value breaks, as
-/// [`ErrorKind::Encode`]. On error `out` is left as it was. In the
-/// msgpack dialect, whose frames are written whole, it does build the tree.
+/// [`ErrorKind::Encode`]. On error `out` is left as it was. Every dialect
+/// is written token by token, msgpack included (its frame's length is
+/// filled in at the end).
 ///
 /// ```
 /// use spread_banana::{Dialect, Encoder};
@@ -103,6 +104,7 @@ pub fn encode<B: EncodeBuf>(value: &Value, encoder: &Encoder, out: &mut B) -> Re
 
 /// [`encode`], with an [`Invoker`] for the objects that are not copies, as
 /// [`to_sexp_with`]. The invoker is asked exactly as `to_sexp_with` asks it.
+/// The value is one frame, in any dialect.
 ///
 /// ```
 /// use spread_banana::{Dialect, Encoder, Sexp};
@@ -132,15 +134,11 @@ pub fn encode_with<B: EncodeBuf>(
     invoker: &mut dyn Invoker,
     out: &mut B,
 ) -> Result<(), Error> {
-    if encoder.dialect() == Dialect::Msgpack {
-        // A msgpack frame is written whole, from the tree.
-        let sexp = to_sexp_with(value, invoker)?;
-        return Ok(encoder.encode(&sexp, out)?);
-    }
-    let start = out.encoded_len();
-    let result = encode_nested(value, encoder, invoker, 0, out);
+    let frame = encoder.begin_frame(out);
+    let result = encode_nested(value, encoder, invoker, 0, out)
+        .and_then(|()| Ok(encoder.end_frame(frame, out)?));
     if result.is_err() {
-        out.truncate_encoded(start);
+        out.truncate_encoded(frame.offset());
     }
     result
 }
@@ -152,9 +150,8 @@ pub fn encode_with<B: EncodeBuf>(
 ///
 /// Bytes and errors are those of [`encode_with`], except that on error
 /// `out` holds a partial expression: the caller truncates it to where the
-/// enclosing expression began. Banana only: in the msgpack dialect, whose
-/// frames are written whole, it fails with
-/// [`EncodeError::WholeExpressionsOnly`](spread_banana::EncodeError::WholeExpressionsOnly).
+/// enclosing expression began. The frame around it is the caller's to
+/// begin and end ([`Encoder::begin_frame`]).
 ///
 /// ```
 /// use spread_banana::{Dialect, EncodeBuf, Encoder, Sexp};
@@ -192,16 +189,6 @@ pub fn encode_nested<B: EncodeBuf>(
     depth: usize,
     out: &mut B,
 ) -> Result<(), Error> {
-    // The bytes written here are Banana tokens: a dialect with another
-    // encoding must get its own sink (or go through `to_sexp`).
-    match encoder.dialect() {
-        Dialect::Pb | Dialect::None => {}
-        // Its frames are written whole (`encode_with` does), never nested
-        // into one begun token by token.
-        dialect @ Dialect::Msgpack => {
-            return Err(EncodeError::WholeExpressionsOnly { dialect }.into());
-        }
-    }
     let mut wire = Wire {
         encoder,
         start: out.encoded_len(),

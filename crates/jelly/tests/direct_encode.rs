@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use spread_banana::{Dialect, Encoder, Limits, Sexp};
 use spread_jelly::{
     Date, Decimal, Dict, Error, ErrorKind, Instance, Invoker, Object, Shared, TimeDelta, Value,
-    encode_nested, encode_with, to_sexp_with,
+    encode_with, to_sexp_with,
 };
 
 #[derive(Debug)]
@@ -201,27 +201,4 @@ fn a_large_byte_string_is_decoded_without_copying_its_payload() {
     assert_eq!(payload.len(), 655_360);
     // Still the bytes that arrived: a share of the read buffer, not a copy.
     assert!(wire.contains(&payload.as_ptr()));
-}
-
-/// A msgpack frame is written whole: nesting jellied bytes into one begun
-/// token by token is refused, and nothing is written.
-#[test]
-fn encode_nested_is_banana_only() {
-    let encoder = Encoder::new(Dialect::Msgpack);
-    let mut out = vec![0xaa];
-    let error = encode_nested(
-        &Value::from(1),
-        &encoder,
-        &mut Recorder::default(),
-        1,
-        &mut out,
-    )
-    .unwrap_err();
-    assert_eq!(
-        error.kind(),
-        &ErrorKind::Encode(spread_banana::EncodeError::WholeExpressionsOnly {
-            dialect: Dialect::Msgpack
-        })
-    );
-    assert_eq!(out, [0xaa]);
 }

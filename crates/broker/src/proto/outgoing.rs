@@ -3,13 +3,11 @@
 //! Banana bytes as they are walked, with no s-expression built in between
 //! (the per-call allocations that tree cost showed in the server profile).
 //! The bytes are those `Frame::into_sexp` plus the encoder would give.
-//! The msgpack dialect, whose frames are written whole, takes the tree path
-//! instead ([`Core::write_tree`]).
+//! In every dialect: the msgpack one frames them with its length.
 
-use bytes::Bytes;
-use spread_banana::{Dialect, EncodeBuf, Encoder, Sexp, Word};
+use spread_banana::{EncodeBuf, Encoder, Word};
 use spread_flavors::Perspective;
-use spread_jelly::{Error as JellyError, Value, encode_nested, to_sexp_with};
+use spread_jelly::{Error as JellyError, Value, encode_nested};
 
 use super::objects::Taken;
 use super::tokens::PbInvoker;
@@ -45,12 +43,8 @@ impl<R> Core<R> {
         handles: &dyn Handles,
         taken: &mut Taken,
     ) -> Result<(), JellyError> {
-        if self.encoder.dialect() == Dialect::Msgpack {
-            let head = vec![Sexp::from("answer"), Sexp::Int(request)];
-            return self.write_tree(head, &[result], perspective, handles, taken);
-        }
         let encoder = self.encoder;
-        let start = self.out.encoded_len();
+        let frame = encoder.begin_frame(&mut self.out);
         let written = (|| {
             encoder.encode_list_header(3, 0, &mut self.out)?;
             encoder.encode_word(Word::new(b"answer"), &mut self.out)?;
@@ -62,10 +56,11 @@ impl<R> Core<R> {
                 handles,
                 taken,
             };
-            encode_nested(result, &encoder, &mut invoker, 1, &mut self.out)
+            encode_nested(result, &encoder, &mut invoker, 1, &mut self.out)?;
+            Ok(encoder.end_frame(frame, &mut self.out)?)
         })();
         if written.is_err() {
-            self.out.truncate_encoded(start);
+            self.out.truncate_encoded(frame.offset());
         }
         written
     }
@@ -79,25 +74,8 @@ impl<R> Core<R> {
         handles: &dyn Handles,
         taken: &mut Taken,
     ) -> Result<(), JellyError> {
-        if self.encoder.dialect() == Dialect::Msgpack {
-            let mut head = match call.to {
-                Addressee::Object(object) => vec![
-                    Sexp::from("message"),
-                    Sexp::Int(call.request),
-                    object.to_sexp(),
-                ],
-                Addressee::Cache(luid) => vec![
-                    Sexp::from("cachemessage"),
-                    Sexp::Int(call.request),
-                    Sexp::Int(luid),
-                ],
-            };
-            head.push(Sexp::Bytes(Bytes::copy_from_slice(call.method)));
-            head.push(Sexp::Int(i64::from(call.answer)));
-            return self.write_tree(head, &[call.args, call.kwargs], None, handles, taken);
-        }
         let encoder: Encoder = self.encoder;
-        let start = self.out.encoded_len();
+        let frame = encoder.begin_frame(&mut self.out);
         let written = (|| {
             let out = &mut self.out;
             encoder.encode_list_header(7, 0, out)?;
@@ -128,37 +106,11 @@ impl<R> Core<R> {
                 };
                 encode_nested(payload, &encoder, &mut invoker, 1, &mut self.out)?;
             }
-            Ok(())
+            Ok(encoder.end_frame(frame, &mut self.out)?)
         })();
         if written.is_err() {
-            self.out.truncate_encoded(start);
+            self.out.truncate_encoded(frame.offset());
         }
         written
-    }
-
-    /// Writes `head` followed by the jellied `payloads` as one frame built
-    /// as a tree: the msgpack dialect frames whole expressions, so its
-    /// frames cannot be written token by token. The invoker is asked as on
-    /// the Banana path, one jelly call per payload. On error nothing is
-    /// written.
-    fn write_tree(
-        &mut self,
-        mut head: Vec<Sexp>,
-        payloads: &[&Value],
-        perspective: Option<&Perspective>,
-        handles: &dyn Handles,
-        taken: &mut Taken,
-    ) -> Result<(), JellyError> {
-        for payload in payloads {
-            let mut invoker = PbInvoker {
-                objects: &mut self.objects,
-                perspective,
-                max_objects: self.options.max_local_objects,
-                handles,
-                taken: &mut *taken,
-            };
-            head.push(to_sexp_with(payload, &mut invoker)?);
-        }
-        Ok(self.encoder.encode(&Sexp::List(head), &mut self.out)?)
     }
 }

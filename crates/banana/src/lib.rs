@@ -56,6 +56,7 @@ mod wire;
 mod encode;
 
 mod decode;
+mod tokens;
 
 mod error;
 
@@ -66,3 +67,4 @@ pub use crate::encode::{EncodeBuf, Encoder, encode_to_vec};
 pub use crate::error::{DecodeError, EncodeError};
 pub use crate::limits::Limits;
 pub use crate::sexp::Sexp;
+pub use crate::tokens::{Node, NodeKind, Nodes, TokenDecoder};

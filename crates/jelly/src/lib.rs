@@ -72,7 +72,7 @@ pub use crate::policy::{AllowAll, Policy};
 pub use crate::serde::{from_value, to_value};
 pub use crate::shared::Shared;
 pub use crate::time::{Date, DateTime, Decimal, Time, TimeDelta, TimeError};
-pub use crate::unjelly::{DEFAULT_MAX_DEPTH, Unjellier, from_sexp};
+pub use crate::unjelly::{DEFAULT_MAX_DEPTH, Unjellier, from_node, from_sexp};
 pub use crate::value::{Dict, Instance, Value};
 /// The integer type of [`Value::BigInt`], re-exported so that matching on
 /// it needs no other crate.

@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use num_bigint::BigInt;
 
 use crate::decode::{Atom, MAX_RESERVE_HINT, Reader, Token, account};
-use crate::{DecodeError, Dialect, Limits, Sexp, wire};
+use crate::{DecodeError, Dialect, Limits, Sexp, vocab_word, wire};
 
 /// Reads Banana expressions into a flat token buffer that it reuses, and
 /// lends out each complete expression as a [`Node`].
@@ -217,6 +217,9 @@ impl TokenDecoder {
                 let fast = match ty {
                     wire::INT | wire::LONGINT => Some((Tok::Int(value as i64), header_len)),
                     wire::NEG | wire::LONGNEG => Some((Tok::Int(-(value as i64)), header_len)),
+                    wire::VOCAB if self.dialect.has_vocabulary() => {
+                        vocab_word(value as u64).map(|word| (Tok::Word(word), header_len))
+                    }
                     wire::STRING
                         if value <= limits.max_string_len && input.len() - header_len >= value =>
                     {

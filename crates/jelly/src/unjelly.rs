@@ -290,40 +290,46 @@ impl<P: Policy> Run<'_, P> {
         let rest = items;
         // The tags Jelly knows are ASCII without a dot, so they skip the
         // UTF-8 check and the search for a class name's dot.
-        let tag = match known_tag(tag) {
-            Some(tag) => tag,
+        let (tag, known) = match known_tag(tag) {
+            Some(known) => (known.name(), Some(known)),
             None => {
                 let tag =
                     std::str::from_utf8(tag).map_err(|_| ErrorKind::InvalidUtf8("type tag"))?;
                 if tag.contains('.') {
                     return self.instance::<V>(tag, rest, depth);
                 }
-                tag
+                (tag, None)
             }
         };
         if !self.policy.allows_type(tag) {
             return Err(insecure(tag));
         }
         let depth = depth + 1;
+        if let Some(known) = known {
+            return Ok(match known {
+                Known::List => Value::List(self.seq::<V>("list", rest, depth)?),
+                Known::Unicode => {
+                    let utf8 = one_bytes::<V>("unicode", rest)?;
+                    let s =
+                        std::str::from_utf8(utf8).map_err(|_| ErrorKind::InvalidUtf8("unicode"))?;
+                    Value::Str(s.to_owned())
+                }
+                Known::Dictionary => Value::Dict(self.dict::<V>(rest, depth)?),
+                Known::Tuple => Value::Tuple(self.seq::<V>("tuple", rest, depth)?),
+                Known::None => Value::None,
+                Known::Boolean => match one_bytes::<V>("boolean", rest)? {
+                    b"true" => Value::Bool(true),
+                    b"false" => Value::Bool(false),
+                    _ => return Err(malformed("boolean", "\"true\" or \"false\"")),
+                },
+                Known::Reference => return self.reference::<V>(rest, depth),
+                Known::Dereference => return self.dereference::<V>(rest),
+                Known::Set => Value::Set(self.seq::<V>("set", rest, depth)?),
+                Known::FrozenSet => Value::FrozenSet(self.seq::<V>("frozenset", rest, depth)?),
+            });
+        }
+        // The other tags Jelly knows; `known_tag` has taken the ones above.
         Ok(match tag {
-            "None" => Value::None,
-            "boolean" => match one_bytes::<V>("boolean", rest)? {
-                b"true" => Value::Bool(true),
-                b"false" => Value::Bool(false),
-                _ => return Err(malformed("boolean", "\"true\" or \"false\"")),
-            },
-            "unicode" => {
-                let utf8 = one_bytes::<V>("unicode", rest)?;
-                let s = std::str::from_utf8(utf8).map_err(|_| ErrorKind::InvalidUtf8("unicode"))?;
-                Value::Str(s.to_owned())
-            }
-            "list" => Value::List(self.seq::<V>("list", rest, depth)?),
-            "tuple" => Value::Tuple(self.seq::<V>("tuple", rest, depth)?),
-            "set" => Value::Set(self.seq::<V>("set", rest, depth)?),
-            "frozenset" => Value::FrozenSet(self.seq::<V>("frozenset", rest, depth)?),
-            "dictionary" => Value::Dict(self.dict::<V>(rest, depth)?),
-            "reference" => return self.reference::<V>(rest, depth),
-            "dereference" => return self.dereference::<V>(rest),
             "datetime" => Value::DateTime(DateTime::from_wire(one_bytes::<V>("datetime", rest)?)?),
             "date" => Value::Date(Date::from_wire(one_bytes::<V>("date", rest)?)?),
             "time" => Value::Time(Time::from_wire(one_bytes::<V>("time", rest)?)?),
@@ -364,6 +370,7 @@ impl<P: Policy> Run<'_, P> {
         })
     }
 
+    #[inline(always)]
     fn seq<'s, V: View<'s>>(
         &mut self,
         tag: &'static str,
@@ -401,27 +408,50 @@ impl<P: Policy> Run<'_, P> {
     }
 
     fn dict<'s, V: View<'s>>(&mut self, rest: V::Items, depth: usize) -> Result<Dict, Error> {
-        let mut out = Dict::with_capacity(rest.len());
-        for (i, entry) in rest.enumerate() {
-            let Shape::List(pair_items) = entry.shape() else {
-                return Err(
-                    malformed("dictionary", "[key, value] entries").within(format!("dict#{i}"))
-                );
+        let len = rest.len();
+        let mut entries = Vec::with_capacity(len);
+        let mut items = rest.enumerate();
+        let mut failed = None;
+        // Written in place, as in `seq`.
+        entries.extend((0..len).map(|_| {
+            if failed.is_some() {
+                return (Value::None, Value::None);
+            }
+            let Some((i, entry)) = items.next() else {
+                return (Value::None, Value::None);
             };
-            let Some((k, v)) = pair(pair_items) else {
-                return Err(
-                    malformed("dictionary", "[key, value] entries").within(format!("dict#{i}"))
-                );
-            };
-            let key = self
-                .value(k, depth + 1)
-                .map_err(|e| e.within(format!("dict#{i}.key")))?;
-            let value = self
-                .value(v, depth + 1)
-                .map_err(|e| e.within(entry_segment(&key, i)))?;
-            out.push(key, value);
+            self.entry(entry, i, depth).unwrap_or_else(|e| {
+                failed = Some(e);
+                (Value::None, Value::None)
+            })
+        }));
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(Dict::from_iter(entries)),
         }
-        Ok(out)
+    }
+
+    /// The `i`th `[key, value]` entry of a dictionary.
+    #[inline]
+    fn entry<'s, V: View<'s>>(
+        &mut self,
+        entry: V,
+        i: usize,
+        depth: usize,
+    ) -> Result<(Value, Value), Error> {
+        let Shape::List(pair_items) = entry.shape() else {
+            return Err(malformed("dictionary", "[key, value] entries").within(format!("dict#{i}")));
+        };
+        let Some((k, v)) = pair(pair_items) else {
+            return Err(malformed("dictionary", "[key, value] entries").within(format!("dict#{i}")));
+        };
+        let key = self
+            .value(k, depth + 1)
+            .map_err(|e| e.within(format!("dict#{i}.key")))?;
+        let value = self
+            .value(v, depth + 1)
+            .map_err(|e| e.within(entry_segment(&key, i)))?;
+        Ok((key, value))
     }
 
     fn instance<'s, V: View<'s>>(
@@ -483,21 +513,52 @@ impl<P: Policy> Run<'_, P> {
     }
 }
 
-/// The tag as a `&str` if it is one of the tags matched below, without
-/// looking at its bytes twice.
+/// The commonest tags, which are matched without a UTF-8 check, a search
+/// for a class name's dot or a second string comparison.
+#[derive(Clone, Copy)]
+enum Known {
+    List,
+    Unicode,
+    Dictionary,
+    Tuple,
+    None,
+    Boolean,
+    Reference,
+    Dereference,
+    Set,
+    FrozenSet,
+}
+
+impl Known {
+    fn name(self) -> &'static str {
+        match self {
+            Known::List => "list",
+            Known::Unicode => "unicode",
+            Known::Dictionary => "dictionary",
+            Known::Tuple => "tuple",
+            Known::None => "None",
+            Known::Boolean => "boolean",
+            Known::Reference => "reference",
+            Known::Dereference => "dereference",
+            Known::Set => "set",
+            Known::FrozenSet => "frozenset",
+        }
+    }
+}
+
 #[inline]
-fn known_tag(tag: &[u8]) -> Option<&'static str> {
+fn known_tag(tag: &[u8]) -> Option<Known> {
     Some(match tag {
-        b"list" => "list",
-        b"unicode" => "unicode",
-        b"dictionary" => "dictionary",
-        b"tuple" => "tuple",
-        b"None" => "None",
-        b"boolean" => "boolean",
-        b"reference" => "reference",
-        b"dereference" => "dereference",
-        b"set" => "set",
-        b"frozenset" => "frozenset",
+        b"list" => Known::List,
+        b"unicode" => Known::Unicode,
+        b"dictionary" => Known::Dictionary,
+        b"tuple" => Known::Tuple,
+        b"None" => Known::None,
+        b"boolean" => Known::Boolean,
+        b"reference" => Known::Reference,
+        b"dereference" => Known::Dereference,
+        b"set" => Known::Set,
+        b"frozenset" => Known::FrozenSet,
         _ => return None,
     })
 }

@@ -259,6 +259,11 @@ fn one_bytes<'s, V: View<'s>>(tag: &'static str, rest: V::Items) -> Result<&'s [
     }
 }
 
+#[inline]
+fn is_int<'s, V: View<'s>>(node: V) -> bool {
+    matches!(node.shape(), Shape::Int(_))
+}
+
 fn int_of<'s, V: View<'s>>(node: V) -> Option<BigInt> {
     match node.shape() {
         Shape::Int(n) => Some(n.into()),
@@ -370,88 +375,62 @@ impl<P: Policy> Run<'_, P> {
         })
     }
 
-    #[inline(always)]
     fn seq<'s, V: View<'s>>(
         &mut self,
         tag: &'static str,
         rest: V::Items,
         depth: usize,
     ) -> Result<Vec<Value>, Error> {
-        let len = rest.len();
-        let mut out = Vec::with_capacity(len);
-        let mut items = rest.enumerate();
-        let mut failed = None;
-        // Extending from a mapped range reserves once and writes each element
-        // in place; pushing one by one copies each through a temporary whose
-        // reload stalls, which is most of the cost for a list of ints. After
-        // an error the rest is skipped without being looked at.
-        out.extend((0..len).map(|_| {
-            if failed.is_some() {
-                return Value::None;
+        let mut out = Vec::with_capacity(rest.len());
+        let mut items = rest;
+        let mut i = 0;
+        loop {
+            // Plain integers, the commonest element by far, are written in
+            // place a run at a time: extending from a mapped range reserves
+            // once, where pushing one by one copies each through a
+            // temporary whose reload stalls. Nothing in the run recurses,
+            // so the adapters' frames never pile up on deep input.
+            let run = items.clone().take_while(|n| is_int(*n)).count();
+            if run > 0 {
+                out.extend((0..run).map(|_| match items.next().map(View::shape) {
+                    Some(Shape::Int(n)) => Value::Int(n),
+                    _ => Value::None,
+                }));
+                i += run;
             }
-            let Some((i, item)) = items.next() else {
-                return Value::None;
+            let Some(item) = items.next() else {
+                return Ok(out);
             };
-            // Plain integers, the commonest element by far, skip the call.
-            if let Shape::Int(n) = item.shape() {
-                return Value::Int(n);
-            }
-            self.value(item, depth).unwrap_or_else(|e| {
-                failed = Some(e.within(format!("{tag}[{i}]")));
-                Value::None
-            })
-        }));
-        match failed {
-            Some(error) => Err(error),
-            None => Ok(out),
+            out.push(
+                self.value(item, depth)
+                    .map_err(|e| e.within(format!("{tag}[{i}]")))?,
+            );
+            i += 1;
         }
     }
 
     fn dict<'s, V: View<'s>>(&mut self, rest: V::Items, depth: usize) -> Result<Dict, Error> {
-        let len = rest.len();
-        let mut entries = Vec::with_capacity(len);
-        let mut items = rest.enumerate();
-        let mut failed = None;
-        // Written in place, as in `seq`.
-        entries.extend((0..len).map(|_| {
-            if failed.is_some() {
-                return (Value::None, Value::None);
-            }
-            let Some((i, entry)) = items.next() else {
-                return (Value::None, Value::None);
+        let mut out = Dict::with_capacity(rest.len());
+        for (i, entry) in rest.enumerate() {
+            let Shape::List(pair_items) = entry.shape() else {
+                return Err(
+                    malformed("dictionary", "[key, value] entries").within(format!("dict#{i}"))
+                );
             };
-            self.entry(entry, i, depth).unwrap_or_else(|e| {
-                failed = Some(e);
-                (Value::None, Value::None)
-            })
-        }));
-        match failed {
-            Some(error) => Err(error),
-            None => Ok(Dict::from_iter(entries)),
+            let Some((k, v)) = pair(pair_items) else {
+                return Err(
+                    malformed("dictionary", "[key, value] entries").within(format!("dict#{i}"))
+                );
+            };
+            let key = self
+                .value(k, depth + 1)
+                .map_err(|e| e.within(format!("dict#{i}.key")))?;
+            let value = self
+                .value(v, depth + 1)
+                .map_err(|e| e.within(entry_segment(&key, i)))?;
+            out.push(key, value);
         }
-    }
-
-    /// The `i`th `[key, value]` entry of a dictionary.
-    #[inline]
-    fn entry<'s, V: View<'s>>(
-        &mut self,
-        entry: V,
-        i: usize,
-        depth: usize,
-    ) -> Result<(Value, Value), Error> {
-        let Shape::List(pair_items) = entry.shape() else {
-            return Err(malformed("dictionary", "[key, value] entries").within(format!("dict#{i}")));
-        };
-        let Some((k, v)) = pair(pair_items) else {
-            return Err(malformed("dictionary", "[key, value] entries").within(format!("dict#{i}")));
-        };
-        let key = self
-            .value(k, depth + 1)
-            .map_err(|e| e.within(format!("dict#{i}.key")))?;
-        let value = self
-            .value(v, depth + 1)
-            .map_err(|e| e.within(entry_segment(&key, i)))?;
-        Ok((key, value))
+        Ok(out)
     }
 
     fn instance<'s, V: View<'s>>(

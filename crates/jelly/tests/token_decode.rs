@@ -356,3 +356,19 @@ fn a_frame_trickling_in_is_read_once() {
     assert_eq!(got, Some(value));
     assert!(buf.is_empty());
 }
+
+#[test]
+fn deep_shared_input_fits_the_default_stack() {
+    // As `references::heavily_shared_values_stay_cheap`, through tokens:
+    // 400 levels of list and reference, in a debug build on a test thread.
+    let mut v = Value::from(0);
+    for _ in 0..200 {
+        let s = spread_jelly::Shared::new(v);
+        v = Value::List(vec![Value::Shared(s.clone()), Value::Shared(s)]);
+    }
+    let wire = encode_to_vec(&to_sexp(&v).unwrap(), Dialect::Pb).unwrap();
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
+    let mut buf = BytesMut::from(&wire[..]);
+    let node = decoder.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(Unjellier::new(AllowAll).unjelly_node(node).unwrap(), v);
+}

@@ -91,6 +91,9 @@ enum Tok {
     Word(&'static [u8]),
 }
 
+/// Tokens of room [`TokenDecoder::shrink`] keeps: 6 KiB.
+const KEPT_TOKENS: usize = 256;
+
 #[derive(Debug)]
 struct Open {
     /// Where its `Tok::List` is.
@@ -181,6 +184,37 @@ impl TokenDecoder {
                 Err(error)
             }
         }
+    }
+
+    /// Gives back the memory of the token buffer beyond a small reserve.
+    ///
+    /// The decoder keeps the room its largest expression needed, so that
+    /// the next one costs no allocation; a peer that once sent a million
+    /// tokens would leave tens of megabytes behind. Call this when the
+    /// connection goes idle (when its read buffer is empty, say). A partial
+    /// expression is kept.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use spread_banana::{Dialect, Encoder, Limits, Sexp, TokenDecoder};
+    ///
+    /// let big = Sexp::List((0..100_000).map(Sexp::Int).collect());
+    /// let mut buf = BytesMut::new();
+    /// Encoder::new(Dialect::Pb).encode(&big, &mut buf)?;
+    /// let mut decoder = TokenDecoder::new(Limits::default());
+    /// assert!(decoder.decode(&mut buf)?.is_some());
+    /// assert!(decoder.decode(&mut buf)?.is_none());
+    /// decoder.shrink();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shrink(&mut self) {
+        if self.done {
+            self.done = false;
+            self.tokens.clear();
+        }
+        self.tokens.items.shrink_to(KEPT_TOKENS);
+        self.tokens.bigs.shrink_to(0);
+        self.stack.shrink_to(KEPT_TOKENS / 8);
     }
 
     /// Forgets any partial expression.

@@ -372,3 +372,18 @@ fn deep_shared_input_fits_the_default_stack() {
     let node = decoder.decode(&mut buf).unwrap().unwrap();
     assert_eq!(Unjellier::new(AllowAll).unjelly_node(node).unwrap(), v);
 }
+
+#[test]
+fn shrinking_keeps_a_partial_expression() {
+    let value = Value::List((0..10_000).map(Value::from).collect());
+    let wire = encode_to_vec(&to_sexp(&value).unwrap(), Dialect::Pb).unwrap();
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
+    let mut buf = BytesMut::from(&wire[..wire.len() / 2]);
+    assert!(decoder.decode(&mut buf).unwrap().is_none());
+    decoder.shrink();
+    buf.extend_from_slice(&wire[wire.len() / 2..]);
+    let node = decoder.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(Unjellier::new(AllowAll).unjelly_node(node).unwrap(), value);
+    decoder.shrink();
+    assert!(decoder.decode(&mut buf).unwrap().is_none());
+}

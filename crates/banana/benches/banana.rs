@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use spread_banana::{Decoder, Dialect, Encoder, Limits, Sexp};
+use spread_banana::{Decoder, Dialect, Encoder, Limits, Sexp, TokenDecoder};
 
 fn unicode(text: String) -> Sexp {
     Sexp::list([Sexp::from("unicode"), Sexp::from(text.into_bytes())])
@@ -94,6 +94,19 @@ fn codec(c: &mut Criterion) {
             b.iter_batched_ref(
                 || BytesMut::from(&wire[..]),
                 |buf| decoder.decode(buf).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+        // Into the reused flat buffer; the node is read as a whole tree
+        // would be walked, to the count of its top-level elements.
+        let mut tokens = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
+        group.bench_function("decode_tokens", |b| {
+            b.iter_batched_ref(
+                || BytesMut::from(&wire[..]),
+                |buf| {
+                    let node = tokens.decode(buf).unwrap().unwrap();
+                    node.as_list().map_or(0, |items| items.len())
+                },
                 BatchSize::LargeInput,
             )
         });

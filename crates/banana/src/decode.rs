@@ -56,24 +56,60 @@ struct OpenList {
 }
 
 /// One token read from the front of the input but not yet taken out of it.
-enum Token {
+pub(crate) enum Token {
     /// The token is not all there; `needed` is its full size when known.
     Incomplete { needed: usize },
     /// An atom and the number of bytes it took.
-    Atom(Sexp, usize),
+    Atom(Atom, usize),
     /// A LIST header of `len` bytes announcing `count` elements.
     List { count: usize, len: usize },
     /// A STRING whose `len` payload bytes start `start` bytes into the token.
     String { start: usize, len: usize },
 }
 
+/// An atom whose bytes are all in the header (or right after it, for a
+/// FLOAT): everything but a STRING.
+pub(crate) enum Atom {
+    /// An integer in the `i64` range.
+    Int(i64),
+    /// An integer outside it.
+    BigInt(BigInt),
+    /// A FLOAT.
+    Float(f64),
+    /// A VOCAB token's word.
+    Word(&'static [u8]),
+}
+
+impl From<Atom> for Sexp {
+    #[inline]
+    fn from(atom: Atom) -> Sexp {
+        match atom {
+            Atom::Int(n) => Sexp::Int(n),
+            Atom::BigInt(n) => Sexp::BigInt(n),
+            Atom::Float(x) => Sexp::Float(x),
+            Atom::Word(word) => Sexp::Bytes(Bytes::from_static(word)),
+        }
+    }
+}
+
+/// What [`read_token`] needs to know of the decoder reading it.
+#[derive(Clone, Copy)]
+pub(crate) struct Reader<'a> {
+    pub(crate) limits: &'a Limits,
+    pub(crate) dialect: Dialect,
+    /// Lists open around the token.
+    pub(crate) depth: usize,
+    /// Bytes of the current top-level expression before the token.
+    pub(crate) expression_len: usize,
+}
+
 /// A list header is trusted for no more than this many slots up front.
-const MAX_INITIAL_CAPACITY: usize = 1024;
+pub(crate) const MAX_INITIAL_CAPACITY: usize = 1024;
 
 /// The most [`Decoder::decode`] reserves in one go for a waiting string, in
 /// case the limits were raised far beyond Twisted's; past it, the buffer
 /// grows as the reader appends.
-const MAX_RESERVE_HINT: usize = 1 << 24;
+pub(crate) const MAX_RESERVE_HINT: usize = 1 << 24;
 
 impl Decoder {
     /// A decoder with the given limits, in [`Dialect::None`].
@@ -172,7 +208,13 @@ impl Decoder {
     ) -> Result<Option<Sexp>, DecodeError> {
         loop {
             let input = &buf[*consumed..];
-            let mut item = match self.read_token(input)? {
+            let reader = Reader {
+                limits: &self.limits,
+                dialect: self.dialect,
+                depth: self.stack.len(),
+                expression_len: self.expression_len,
+            };
+            let mut item = match reader.read_token(input)? {
                 Token::Incomplete { needed } => {
                     // Bounded by the string limit, and tells the reader how
                     // much to expect.
@@ -181,10 +223,10 @@ impl Decoder {
                     }
                     return Ok(None);
                 }
-                Token::Atom(item, len) => {
+                Token::Atom(atom, len) => {
                     self.account(len)?;
                     *consumed += len;
-                    item
+                    Sexp::from(atom)
                 }
                 Token::List { count, len } => {
                     self.account(len)?;
@@ -235,9 +277,56 @@ impl Decoder {
         }
     }
 
+    /// Counts a token and its bytes against the expression's limits.
+    fn account(&mut self, token_len: usize) -> Result<(), DecodeError> {
+        account(
+            &self.limits,
+            self.expression_len,
+            self.expression_tokens,
+            token_len,
+        )?;
+        self.expression_len += token_len;
+        self.expression_tokens += 1;
+        Ok(())
+    }
+}
+
+/// Checks that one more token of `token_len` bytes keeps an expression of
+/// `expression_len` bytes and `expression_tokens` tokens within the limits.
+#[inline]
+pub(crate) fn account(
+    limits: &Limits,
+    expression_len: usize,
+    expression_tokens: usize,
+    token_len: usize,
+) -> Result<(), DecodeError> {
+    check_expression_len(limits, expression_len, token_len)?;
+    if expression_tokens >= limits.max_tokens {
+        return Err(DecodeError::TooManyTokens {
+            limit: limits.max_tokens,
+        });
+    }
+    Ok(())
+}
+
+#[inline]
+fn check_expression_len(
+    limits: &Limits,
+    expression_len: usize,
+    token_len: usize,
+) -> Result<(), DecodeError> {
+    if expression_len.saturating_add(token_len) > limits.max_expression_len {
+        return Err(DecodeError::ExpressionTooLong {
+            limit: limits.max_expression_len,
+        });
+    }
+    Ok(())
+}
+
+impl Reader<'_> {
     /// Reads the token at the front of `input`, checking every limit that
     /// can be checked before its payload arrives.
-    fn read_token(&self, input: &[u8]) -> Result<Token, DecodeError> {
+    pub(crate) fn read_token(self, input: &[u8]) -> Result<Token, DecodeError> {
         let limit = self.limits.max_prefix_len;
         // Never scan (or wait for) more than one byte past the limit.
         let scan = input.len().min(limit.saturating_add(1));
@@ -257,7 +346,7 @@ impl Decoder {
                         limit: self.limits.max_list_len,
                     });
                 }
-                if self.stack.len() >= self.limits.max_depth {
+                if self.depth >= self.limits.max_depth {
                     return Err(DecodeError::NestingTooDeep {
                         limit: self.limits.max_depth,
                     });
@@ -277,7 +366,7 @@ impl Decoder {
                 }
                 let len = len as usize;
                 let needed = (pos + 1).saturating_add(len);
-                self.check_expression_len(needed)?;
+                check_expression_len(self.limits, self.expression_len, needed)?;
                 if input.len() < needed {
                     return Ok(Token::Incomplete { needed });
                 }
@@ -290,13 +379,13 @@ impl Decoder {
                 // The header means nothing for a float; the prefix limit has
                 // already bounded it.
                 let needed = pos + 1 + 8;
-                self.check_expression_len(needed)?;
+                check_expression_len(self.limits, self.expression_len, needed)?;
                 let Some(bits) = input.get(pos + 1..needed) else {
                     return Ok(Token::Incomplete { needed });
                 };
                 let mut be = [0u8; 8];
                 be.copy_from_slice(bits);
-                return Ok(Token::Atom(Sexp::Float(f64::from_be_bytes(be)), needed));
+                return Ok(Token::Atom(Atom::Float(f64::from_be_bytes(be)), needed));
             }
             // Ranges are not checked per class: Twisted accepts a small
             // LONGINT, a huge INT and a NEG of zero alike.
@@ -309,33 +398,11 @@ impl Decoder {
                 if !self.dialect.has_vocabulary() {
                     return Err(DecodeError::VocabWithoutDialect { index: index as u8 });
                 }
-                Sexp::Bytes(Bytes::from_static(word))
+                Atom::Word(word)
             }
             byte => return Err(DecodeError::UnknownTypeByte { byte }),
         };
         Ok(Token::Atom(item, pos + 1))
-    }
-
-    fn check_expression_len(&self, token_len: usize) -> Result<(), DecodeError> {
-        if self.expression_len.saturating_add(token_len) > self.limits.max_expression_len {
-            return Err(DecodeError::ExpressionTooLong {
-                limit: self.limits.max_expression_len,
-            });
-        }
-        Ok(())
-    }
-
-    /// Counts a token and its bytes against the expression's limits.
-    fn account(&mut self, token_len: usize) -> Result<(), DecodeError> {
-        self.check_expression_len(token_len)?;
-        if self.expression_tokens >= self.limits.max_tokens {
-            return Err(DecodeError::TooManyTokens {
-                limit: self.limits.max_tokens,
-            });
-        }
-        self.expression_len += token_len;
-        self.expression_tokens += 1;
-        Ok(())
     }
 }
 
@@ -403,19 +470,29 @@ fn header_u64(header: &[u8]) -> Option<u64> {
 }
 
 /// The canonical integer a header and a sign stand for.
-fn int_from_header(header: &[u8], negative: bool) -> Sexp {
+#[inline]
+fn int_from_header(header: &[u8], negative: bool) -> Atom {
     if let Some(magnitude) = header_u64(header) {
         if !negative {
             if let Ok(n) = i64::try_from(magnitude) {
-                return Sexp::Int(n);
+                return Atom::Int(n);
             }
         } else if magnitude <= i64::MIN.unsigned_abs() {
-            return Sexp::Int(0i64.wrapping_sub_unsigned(magnitude));
+            return Atom::Int(0i64.wrapping_sub_unsigned(magnitude));
         }
     }
+    big_from_header(header, negative)
+}
+
+#[cold]
+fn big_from_header(header: &[u8], negative: bool) -> Atom {
     // Power-of-two radixes convert in linear time, so even a 64-byte header
     // costs little. Every header byte is below 0x80, so this is never `None`.
     let magnitude = BigUint::from_radix_le(header, 128).unwrap_or_default();
     let sign = if negative { Sign::Minus } else { Sign::Plus };
-    Sexp::from(BigInt::from_biguint(sign, magnitude))
+    let n = BigInt::from_biguint(sign, magnitude);
+    match i64::try_from(&n) {
+        Ok(small) => Atom::Int(small),
+        Err(_) => Atom::BigInt(n),
+    }
 }

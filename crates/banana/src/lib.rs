@@ -16,6 +16,12 @@
 //! the broker above that gives each frame a meaning. Use this crate directly
 //! only to speak raw Banana or to build a transport.
 //!
+//! When an expression is only read and then dropped, as when unjellying a
+//! frame, [`TokenDecoder`] is the cheaper way in: it accepts and refuses
+//! exactly what [`Decoder`] does, but reads into a flat token buffer it
+//! reuses and lends the expression out as a [`Node`] instead of building a
+//! [`Sexp`] tree.
+//!
 //! What Twisted calls a dialect (`pb` or `none`, chosen at connection start)
 //! is [`Dialect`]; [`Limits`] holds Twisted's security limits plus two of
 //! ours, and malformed input is a [`DecodeError`].
@@ -81,6 +87,7 @@ mod wire;
 mod encode;
 
 mod decode;
+mod tokens;
 
 // The msgpack dialect's framing, both directions (reached through the two
 // above).
@@ -95,3 +102,4 @@ pub use crate::encode::{EncodeBuf, Encoder, FrameStart, encode_to_vec};
 pub use crate::error::{DecodeError, EncodeError};
 pub use crate::limits::Limits;
 pub use crate::sexp::Sexp;
+pub use crate::tokens::{Node, NodeKind, Nodes, TokenDecoder};

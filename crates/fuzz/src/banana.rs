@@ -1,7 +1,9 @@
 //! The Banana decoder on arbitrary bytes.
 
 use bytes::BytesMut;
-use spread_banana::{DecodeError, Decoder, Dialect, Limits, Sexp, decode_all, encode_to_vec};
+use spread_banana::{
+    DecodeError, Decoder, Dialect, Limits, Sexp, TokenDecoder, decode_all, encode_to_vec,
+};
 
 use crate::{same_sexp, split_dialect};
 
@@ -16,7 +18,8 @@ use crate::{same_sexp, split_dialect};
 /// - the stream fed in chunks of every size gives the same expressions and
 ///   the same error as the whole buffer at once, which is what a socket
 ///   does to a frame;
-/// - [`decode_all`] agrees with both;
+/// - [`decode_all`] agrees with both, and so does a [`TokenDecoder`] fed
+///   the same chunks, node for node;
 /// - every expression decoded re-encodes, and those bytes decode to the
 ///   same expression.
 pub fn banana(data: &[u8]) {
@@ -39,7 +42,14 @@ pub fn banana(data: &[u8]) {
         (rng % 16 + 1) as usize
     });
     let one_by_one = decode_stream(stream, dialect, limits, &mut |_| 1);
-    for other in [&chunked, &one_by_one] {
+    let mut rng = u32::from(seed) | 1;
+    let tokens = decode_token_stream(stream, dialect, limits, &mut |_| {
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        (rng % 16 + 1) as usize
+    });
+    for other in [&chunked, &one_by_one, &tokens] {
         assert_eq!(whole.expressions.len(), other.expressions.len());
         for (a, b) in whole.expressions.iter().zip(&other.expressions) {
             assert!(same_sexp(a, b), "chunking changed {a:?} into {b:?}");
@@ -103,6 +113,45 @@ fn decode_stream(
         loop {
             match decoder.decode(&mut buf) {
                 Ok(Some(expression)) => expressions.push(expression),
+                Ok(None) => break,
+                Err(e) => {
+                    assert!(buf.is_empty(), "an error clears the buffer");
+                    assert!(!decoder.is_mid_expression(), "an error resets the decoder");
+                    return Decoded {
+                        expressions,
+                        end: End::Error(e),
+                    };
+                }
+            }
+        }
+    }
+    let end = if buf.is_empty() && !decoder.is_mid_expression() {
+        End::Clean
+    } else {
+        End::Incomplete
+    };
+    Decoded { expressions, end }
+}
+
+/// [`decode_stream`] with a [`TokenDecoder`], each node read back as the
+/// [`Sexp`] it stands for.
+fn decode_token_stream(
+    stream: &[u8],
+    dialect: Dialect,
+    limits: Limits,
+    chunk: &mut dyn FnMut(usize) -> usize,
+) -> Decoded {
+    let mut decoder = TokenDecoder::new(limits).with_dialect(dialect);
+    let mut buf = BytesMut::new();
+    let mut expressions = Vec::new();
+    let mut fed = 0;
+    while fed < stream.len() {
+        let n = chunk(fed).min(stream.len() - fed);
+        buf.extend_from_slice(&stream[fed..fed + n]);
+        fed += n;
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(node)) => expressions.push(node.to_sexp()),
                 Ok(None) => break,
                 Err(e) => {
                     assert!(buf.is_empty(), "an error clears the buffer");

@@ -1,12 +1,14 @@
 //! Jelly + Banana, end to end: value → bytes ("encode", straight to bytes
 //! with `spread_jelly::encode`; "encode_tree", through `to_sexp` and
-//! `Encoder::encode`) and bytes → value ("decode"), on the workloads of the
+//! `Encoder::encode`) and bytes → value ("decode", through a `Sexp` tree
+//! with `Decoder` and `from_sexp`; "decode_tokens", through
+//! `TokenDecoder`'s flat tokens and `from_node`), on the workloads of the
 //! project's benchmark plan.
 
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use spread_banana::{Decoder, Dialect, Encoder, Limits};
-use spread_jelly::{AllowAll, Dict, Instance, Value, encode, from_sexp, to_sexp};
+use spread_banana::{Decoder, Dialect, Encoder, Limits, TokenDecoder};
+use spread_jelly::{AllowAll, Dict, Instance, Value, encode, from_node, from_sexp, to_sexp};
 
 fn workloads() -> Vec<(&'static str, Value)> {
     let ints = Value::List((0..10_000).map(|i| Value::from(i % 1000)).collect());
@@ -78,6 +80,14 @@ fn bench(c: &mut Criterion) {
                 let mut buf = BytesMut::from(&wire[..]);
                 let sexp = decoder.decode(&mut buf).unwrap().unwrap();
                 from_sexp(&sexp, &AllowAll).unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("decode_tokens", name), &wire, |b, wire| {
+            let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
+            b.iter(|| {
+                let mut buf = BytesMut::from(&wire[..]);
+                let node = decoder.decode(&mut buf).unwrap().unwrap();
+                from_node(node, &AllowAll).unwrap()
             })
         });
         group.finish();

@@ -13,7 +13,10 @@
 //!   instance, which goes out through its copy rule ([`Jellyable`]);
 //! - [`to_sexp`] (Twisted's `jelly`) and [`from_sexp`] (Twisted's `unjelly`),
 //!   which keep shared and cyclic structure through `reference` and
-//!   `dereference`, numbered exactly as Twisted numbers them;
+//!   `dereference`, numbered exactly as Twisted numbers them; [`encode`]
+//!   writes Banana bytes without building the s-expression, and
+//!   [`from_node`] unjellies a [`spread_banana::TokenDecoder`]'s expression
+//!   without building it either;
 //! - [`Policy`], the hook that decides what may be unjellied and what an
 //!   instance of a class becomes (Twisted's `SecurityOptions`, which
 //!   `spread-security` implements);
@@ -72,7 +75,7 @@ pub use crate::policy::{AllowAll, Policy};
 pub use crate::serde::{from_value, to_value};
 pub use crate::shared::Shared;
 pub use crate::time::{Date, DateTime, Decimal, Time, TimeDelta, TimeError};
-pub use crate::unjelly::{DEFAULT_MAX_DEPTH, Unjellier, from_sexp};
+pub use crate::unjelly::{DEFAULT_MAX_DEPTH, Unjellier, from_node, from_sexp};
 pub use crate::value::{Dict, Instance, Value};
 /// The integer type of [`Value::BigInt`], re-exported so that matching on
 /// it needs no other crate.

@@ -17,3 +17,7 @@ mod proptests;
 
 // The direct encoder against the tree path: same bytes, same errors.
 mod direct_encode;
+
+// The flat token path (TokenDecoder + from_node) against the tree path
+// (Decoder + from_sexp): same values, errors and policy calls.
+mod token_decode;

@@ -103,7 +103,7 @@ struct Bench {
 
 impl Bench {
     /// The Rust client of a scenario: `spread bench` where it fits, else
-    /// `bench_client`.
+    /// `bench_client`; it speaks the best dialect the server offers.
     fn rust_client(&self, port: u16, scenario: Scenario) -> Command {
         let secs = self.seconds.to_string();
         let release = release_dir();
@@ -118,6 +118,13 @@ impl Bench {
             Scenario::Copy(k) => self.bench_client(port, "copy", "--in-flight", k),
             Scenario::Cache(n) => self.bench_client(port, "cache", "--connections", n),
         }
+    }
+
+    /// [`Bench::rust_client`], speaking only Banana's `pb`, as with Twisted.
+    fn rust_client_pb(&self, port: u16, scenario: Scenario) -> Command {
+        let mut c = self.rust_client(port, scenario);
+        c.args(["--dialect", "pb"]);
+        c
     }
 
     fn bench_client(&self, port: u16, scenario: &str, flag: &str, n: usize) -> Command {
@@ -157,9 +164,10 @@ impl Bench {
         Server::start(command)
     }
 
+    /// The Rust server, offering spread-msgpack first, then Twisted's two.
     fn rust_server(&self) -> Result<Server> {
         let mut c = Command::new(release_dir().join("examples/bench_server"));
-        c.arg("0");
+        c.args(["0", "--dialect", "msgpack"]);
         self.server("bench_server", c)
     }
 
@@ -281,6 +289,7 @@ fn measure(bench: &Bench) -> Result<Measured> {
             };
             let cells = Cells {
                 spread: one(bench.rust_client(rust.port, scenario)),
+                spread_pb: one(bench.rust_client_pb(rust.port, scenario)),
                 twisted: one(bench.twisted_client(twisted.port, scenario)),
                 rust_to_twisted: one(bench.rust_client(twisted.port, scenario)),
                 twisted_to_rust: one(bench.twisted_client(rust.port, scenario)),

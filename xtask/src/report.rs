@@ -9,8 +9,11 @@ use crate::endtoend::{IN_FLIGHT, Measured, Scenario, Summary};
 /// One scenario's result for each pairing of client and server.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cells<T> {
-    /// Rust client, Rust server.
+    /// Rust client, Rust server: the dialect they pick, spread-msgpack.
     pub(crate) spread: Option<T>,
+    /// Rust client, Rust server, Banana's `pb` dialect (what a spread peer
+    /// speaks with Twisted).
+    pub(crate) spread_pb: Option<T>,
     /// Python client, Python server.
     pub(crate) twisted: Option<T>,
     pub(crate) rust_to_twisted: Option<T>,
@@ -23,6 +26,7 @@ impl<T> Cells<T> {
     fn map<U>(&self, f: impl Fn(&T) -> U) -> Cells<U> {
         Cells {
             spread: self.spread.as_ref().map(&f),
+            spread_pb: self.spread_pb.as_ref().map(&f),
             twisted: self.twisted.as_ref().map(&f),
             rust_to_twisted: self.rust_to_twisted.as_ref().map(&f),
             twisted_to_rust: self.twisted_to_rust.as_ref().map(&f),
@@ -35,8 +39,9 @@ impl<T> Cells<T> {
         let c = self.map(f);
         let show = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         format!(
-            "spread {}, Twisted {}, Rust->Twisted {}, Twisted->Rust {}, ping-pong {}",
+            "spread {} (pb {}), Twisted {}, Rust->Twisted {}, Twisted->Rust {}, ping-pong {}",
             show(c.spread),
+            show(c.spread_pb),
             show(c.twisted),
             show(c.rust_to_twisted),
             show(c.twisted_to_rust),
@@ -135,7 +140,8 @@ impl Table {
     pub(crate) fn markdown(&self) -> String {
         let header = [
             "scenario",
-            "spread",
+            "spread (msgpack)",
+            "spread (Banana pb)",
             "Twisted",
             "Rust client→Twisted server",
             "Twisted client→Rust server",
@@ -154,6 +160,7 @@ impl Table {
             lines.push(vec![
                 row.label.clone(),
                 cell(v.spread),
+                cell(v.spread_pb),
                 cell(v.twisted),
                 cell(v.rust_to_twisted),
                 cell(v.twisted_to_rust),
@@ -162,10 +169,6 @@ impl Table {
                 ratio(v.spread, v.pingpong),
             ]);
         }
-        // The MessagePack dialect is a later step; its row waits for it.
-        let mut pending = vec!["MessagePack dialect (not built yet)".to_string()];
-        pending.extend(std::iter::repeat_n("-".to_string(), header.len() - 1));
-        lines.push(pending);
         let widths: Vec<usize> = (0..header.len())
             .map(|i| {
                 lines
@@ -236,8 +239,17 @@ type Pick = fn(&Cells<Summary>) -> Option<Summary>;
 /// Calls per second against calls in flight, log-log, for spread, Twisted
 /// and the ping-pong floor: a self-contained SVG.
 pub(crate) fn throughput_svg(measured: &Measured) -> String {
-    let series: [(&str, &str, Pick); 3] = [
-        ("spread (Rust client, Rust server)", "#d6604d", |c| c.spread),
+    let series: [(&str, &str, Pick); 4] = [
+        (
+            "spread, msgpack (Rust client, Rust server)",
+            "#d6604d",
+            |c| c.spread,
+        ),
+        (
+            "spread, Banana pb (Rust client, Rust server)",
+            "#f4a582",
+            |c| c.spread_pb,
+        ),
         (
             "Twisted 26.10 (Python client, Python server)",
             "#4393c3",
@@ -268,7 +280,7 @@ pub(crate) fn throughput_svg(measured: &Measured) -> String {
         .log10()
         .floor();
     let high = rates.fold(1.0, f64::max).log10().ceil().max(low + 1.0);
-    let (w, h, left, right, top, bottom) = (720.0, 440.0, 80.0, 20.0, 40.0, 110.0);
+    let (w, h, left, right, top, bottom) = (720.0, 456.0, 80.0, 20.0, 40.0, 126.0);
     let x = |k: usize| left + (k as f64).log10() / 3.0 * (w - left - right);
     let y = |r: f64| top + (high - r.log10()) / (high - low) * (h - top - bottom);
     let mut svg = String::new();
@@ -370,6 +382,7 @@ mod tests {
         };
         let cells = Cells {
             spread: Some(summary(1000.0)),
+            spread_pb: Some(summary(900.0)),
             twisted: Some(summary(100.0)),
             pingpong: Some(summary(2000.0)),
             ..Cells::default()
@@ -388,9 +401,9 @@ mod tests {
             table.contains("10.00×") && table.contains("0.50×") && table.contains("0.25×"),
             "{table}"
         );
-        assert!(table.contains("MessagePack"));
+        assert!(table.contains("spread (msgpack)") && table.contains("spread (Banana pb)"));
         let svg = throughput_svg(&measured);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
-        assert_eq!(svg.matches("<circle").count(), 12);
+        assert_eq!(svg.matches("<circle").count(), 16);
     }
 }

@@ -323,6 +323,7 @@ impl Reader<'_> {
 
     /// Reads the value at the front, `depth` lists deep. The checks that
     /// a header allows come before its payload is looked at, as in Banana.
+    #[inline(always)]
     fn item(&mut self, depth: usize) -> Result<Item, DecodeError> {
         let unexpected = |found| Err(DecodeError::UnexpectedMsgpack { found });
         let marker = Marker::from_u8(self.u8()?);

@@ -425,6 +425,35 @@ fn a_dialect_switch_within_one_buffer() {
     }
 }
 
+#[test]
+fn a_switch_to_msgpack_mid_expression_starts_the_token_decoder_afresh() {
+    // Misuse (the switch belongs between expressions), but no panic and no
+    // stale tokens: the Banana list begun is dropped, and the bytes still
+    // in the buffer are read as msgpack.
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
+    let mut buf = BytesMut::from(&[0x02, 0x80, 0x01, 0x81][..]);
+    assert!(decoder.decode(&mut buf).unwrap().is_none());
+    assert!(decoder.is_mid_expression());
+    decoder.set_dialect(MSGPACK);
+    // 02 80 01 81 announces a frame of 0x02800181 bytes: too long.
+    assert_eq!(
+        decoder.decode(&mut buf).err(),
+        Some(DecodeError::ExpressionTooLong {
+            limit: Limits::default().max_expression_len
+        })
+    );
+    assert!(!decoder.is_mid_expression());
+    let mut buf = BytesMut::from(&[0x02, 0x80, 0x01, 0x81][..]);
+    decoder.set_dialect(Dialect::Pb);
+    assert!(decoder.decode(&mut buf).unwrap().is_none());
+    decoder.set_dialect(MSGPACK);
+    buf.clear();
+    buf.extend_from_slice(&encode(&Sexp::list([Sexp::from(7)])));
+    let node = decoder.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(node.to_sexp(), Sexp::list([Sexp::from(7)]));
+    assert_eq!(node.as_list().map(|items| items.len()), Some(1));
+}
+
 // --- Limits -----------------------------------------------------------------
 
 #[test]

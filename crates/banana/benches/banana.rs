@@ -114,5 +114,46 @@ fn codec(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, codec);
+/// The same shapes in spread's msgpack dialect: a tree, or tokens.
+fn msgpack(c: &mut Criterion) {
+    let inputs = [
+        ("ints_10k", small_ints()),
+        ("str_dict_1k", str_dict()),
+        ("bytes_640k", big_string()),
+        ("instances_1k", instances()),
+        ("nested_50", nested()),
+    ];
+    let encoder = Encoder::new(Dialect::Msgpack);
+    for (name, sexp) in &inputs {
+        let mut wire = Vec::new();
+        encoder
+            .encode(sexp, &mut wire)
+            .expect("bench inputs encode");
+
+        let mut group = c.benchmark_group(format!("msgpack_{name}"));
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        let mut decoder = Decoder::new(Limits::default()).with_dialect(Dialect::Msgpack);
+        group.bench_function("decode", |b| {
+            b.iter_batched_ref(
+                || BytesMut::from(&wire[..]),
+                |buf| decoder.decode(buf).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+        let mut tokens = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Msgpack);
+        group.bench_function("decode_tokens", |b| {
+            b.iter_batched_ref(
+                || BytesMut::from(&wire[..]),
+                |buf| {
+                    let node = tokens.decode(buf).unwrap().unwrap();
+                    node.as_list().map_or(0, |items| items.len())
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, codec, msgpack);
 criterion_main!(benches);

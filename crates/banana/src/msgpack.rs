@@ -1,6 +1,9 @@
 //! The `spread-msgpack` dialect: the same s-expressions, framed and encoded
 //! with MessagePack instead of Banana tokens. `rmp-serde` writes it; the
-//! reader is a loop over `rmp`'s markers (see [`read_frame`] for why).
+//! reader is a loop over `rmp`'s markers (see [`read_frame`] for why),
+//! written once for both decoders: it hands what it reads to a
+//! [`FrameSink`], which builds a [`Sexp`] for [`Decoder`](crate::Decoder)
+//! and pushes flat tokens for [`TokenDecoder`](crate::TokenDecoder).
 //!
 //! # Wire format
 //!
@@ -38,6 +41,7 @@ use num_bigint::BigInt;
 use rmp::Marker;
 use serde::ser::{self, Serialize, SerializeSeq, Serializer};
 
+use crate::decode::Atom;
 use crate::{DecodeError, EncodeBuf, EncodeError, Limits, Sexp};
 
 /// The MessagePack ext type that carries an integer outside `-2^63..2^64`.
@@ -60,10 +64,32 @@ const MAX_INITIAL_CAPACITY: usize = 1024;
 // ---------------------------------------------------------------------------
 // Decoding.
 
-/// Takes the next whole frame from the front of `buf`, if it is all there.
+/// Takes the next whole frame from the front of `buf`, if it is all there,
+/// and decodes it into a tree ([`Decoder`](crate::Decoder)'s way in).
 ///
 /// Until the frame is complete nothing is consumed: the bytes wait in `buf`.
 pub(crate) fn decode(limits: &Limits, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError> {
+    let Some(body) = take_frame(limits, buf)? else {
+        return Ok(None);
+    };
+    let mut tree = Tree {
+        body: &body,
+        stack: Vec::new(),
+        value: None,
+    };
+    read_frame(limits, &body, &mut tree)?;
+    // `Some`: `read_frame` succeeds only once the outermost value is complete.
+    Ok(tree.value)
+}
+
+/// Takes the body of the next whole frame from the front of `buf`, if it is
+/// all there; both decoders start here.
+///
+/// Until the frame is complete nothing is consumed: the bytes wait in `buf`.
+pub(crate) fn take_frame(
+    limits: &Limits,
+    buf: &mut BytesMut,
+) -> Result<Option<Bytes>, DecodeError> {
     let Some(&[a, b, c, d]) = buf.get(..FRAME_HEADER) else {
         return Ok(None);
     };
@@ -89,60 +115,88 @@ pub(crate) fn decode(limits: &Limits, buf: &mut BytesMut) -> Result<Option<Sexp>
         return Ok(None);
     }
     let mut frame = buf.split_to(needed).freeze();
-    let body = frame.split_off(FRAME_HEADER);
-    read_frame(limits, &body).map(Some)
+    Ok(Some(frame.split_off(FRAME_HEADER)))
 }
 
-/// Decodes the one value a whole frame body holds.
+/// Where [`read_frame`] puts what it reads: the one MessagePack reader
+/// builds a [`Sexp`] tree through [`Tree`] for [`Decoder`](crate::Decoder),
+/// and flat tokens for [`TokenDecoder`](crate::TokenDecoder).
 ///
-/// This is an explicit loop with its own stack of open lists rather than
-/// serde's recursive visitors: rmp-serde's deserializer takes some 4 KiB
-/// of stack per nesting level in a debug build, so a frame nested to the
-/// default depth limit would overflow a 2 MiB thread. Markers are read with
-/// `rmp`, the crate under rmp-serde.
-fn read_frame(limits: &Limits, body: &Bytes) -> Result<Sexp, DecodeError> {
+/// The reader has already checked every limit when it calls the sink, so a
+/// sink only records.
+pub(crate) trait FrameSink {
+    /// Lists open and not yet complete.
+    fn depth(&self) -> usize;
+
+    /// Opens a list of `len` elements (`len > 0`), for which `capacity`
+    /// slots may be reserved up front.
+    fn open(&mut self, len: usize, capacity: usize);
+
+    /// Adds a complete value to the innermost open list, and closes every
+    /// list that completes; `true` once the outermost value is complete.
+    fn push(&mut self, leaf: Leaf) -> bool;
+}
+
+/// A complete value with no list left open in it, read from a frame.
+pub(crate) enum Leaf {
+    /// A number, or a byte string that is a well-known word (kept static).
+    Atom(Atom),
+    /// An array of length zero.
+    EmptyList,
+    /// A bin whose payload is `body[start..start + len]`.
+    Bytes { start: usize, len: usize },
+}
+
+/// Decodes the one value a whole frame body holds into `sink`, checking
+/// every limit; `Ok` once the value is complete and nothing follows it.
+///
+/// This is an explicit loop with its own stack of open lists (the sink's)
+/// rather than serde's recursive visitors: rmp-serde's deserializer takes
+/// some 4 KiB of stack per nesting level in a debug build, so a frame nested
+/// to the default depth limit would overflow a 2 MiB thread. Markers are
+/// read with `rmp`, the crate under rmp-serde.
+pub(crate) fn read_frame<S: FrameSink>(
+    limits: &Limits,
+    body: &[u8],
+    sink: &mut S,
+) -> Result<(), DecodeError> {
     let mut reader = Reader {
         body,
         pos: 0,
         limits,
         tokens: 0,
     };
-    let mut stack: Vec<OpenList> = Vec::new();
     loop {
-        let mut item = match reader.item(stack.len())? {
-            Item::Atom(item) => item,
-            Item::List(0) => Sexp::List(Vec::new()),
+        let leaf = match reader.item(sink.depth())? {
+            Item::Leaf(leaf) => leaf,
             Item::List(len) => {
                 // Every element takes at least a byte, so what is left of
                 // the frame bounds the count; the constant bounds what a
                 // frame nesting many long-announced arrays gets before it
                 // fails.
                 let capacity = len.min(body.len() - reader.pos).min(MAX_INITIAL_CAPACITY);
-                stack.push(OpenList {
-                    len,
-                    items: Vec::with_capacity(capacity),
-                });
+                sink.open(len, capacity);
                 continue;
             }
         };
-        // Close every list this item completes.
-        loop {
-            let Some(top) = stack.last_mut() else {
-                if reader.pos != body.len() {
-                    return Err(DecodeError::MalformedMsgpack {
-                        reason: "bytes after the value",
-                    });
-                }
-                return Ok(item);
-            };
-            top.items.push(item);
-            if top.items.len() < top.len {
-                break;
+        if sink.push(leaf) {
+            if reader.pos != body.len() {
+                return Err(DecodeError::MalformedMsgpack {
+                    reason: "bytes after the value",
+                });
             }
-            item = Sexp::List(std::mem::take(&mut top.items));
-            stack.pop();
+            return Ok(());
         }
     }
+}
+
+/// The sink that builds a [`Sexp`], byte strings sliced from the frame.
+struct Tree<'b> {
+    body: &'b Bytes,
+    /// The lists begun but not yet complete, outermost first.
+    stack: Vec<OpenList>,
+    /// The outermost value, once complete.
+    value: Option<Sexp>,
 }
 
 /// An array begun but not yet complete.
@@ -151,15 +205,53 @@ struct OpenList {
     items: Vec<Sexp>,
 }
 
-/// One value read from the frame: an atom, or an array's header.
+impl FrameSink for Tree<'_> {
+    #[inline]
+    fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    #[inline]
+    fn open(&mut self, len: usize, capacity: usize) {
+        self.stack.push(OpenList {
+            len,
+            items: Vec::with_capacity(capacity),
+        });
+    }
+
+    #[inline]
+    fn push(&mut self, leaf: Leaf) -> bool {
+        let mut item = match leaf {
+            Leaf::Atom(atom) => Sexp::from(atom),
+            Leaf::EmptyList => Sexp::List(Vec::new()),
+            Leaf::Bytes { start, len } => Sexp::Bytes(self.body.slice(start..start + len)),
+        };
+        // Close every list this item completes.
+        loop {
+            let Some(top) = self.stack.last_mut() else {
+                self.value = Some(item);
+                return true;
+            };
+            top.items.push(item);
+            if top.items.len() < top.len {
+                return false;
+            }
+            item = Sexp::List(std::mem::take(&mut top.items));
+            self.stack.pop();
+        }
+    }
+}
+
+/// What [`Reader::item`] read: a complete value, or the header of an array
+/// of `len > 0` elements.
 enum Item {
-    Atom(Sexp),
+    Leaf(Leaf),
     List(usize),
 }
 
 /// Reads values from a frame body, checking the limits as it goes.
 struct Reader<'f> {
-    body: &'f Bytes,
+    body: &'f [u8],
     /// Where the next value starts.
     pos: usize,
     limits: &'f Limits,
@@ -210,14 +302,15 @@ impl Reader<'_> {
         (self.limits.max_prefix_len as u64).saturating_mul(7)
     }
 
-    fn int(&self, n: i64) -> Result<Sexp, DecodeError> {
+    fn int(&self, n: i64) -> Result<Leaf, DecodeError> {
         self.check_int_bits(u64::from(64 - n.unsigned_abs().leading_zeros()))?;
-        Ok(Sexp::Int(n))
+        Ok(Leaf::Atom(Atom::Int(n)))
     }
 
-    fn uint(&self, n: u64) -> Result<Sexp, DecodeError> {
+    /// A uint 64 past `i64::MAX`.
+    fn uint(&self, n: u64) -> Result<Leaf, DecodeError> {
         self.check_int_bits(u64::from(64 - n.leading_zeros()))?;
-        Ok(Sexp::from(BigInt::from(n)))
+        Ok(Leaf::Atom(Atom::BigInt(BigInt::from(n))))
     }
 
     fn check_int_bits(&self, bits: u64) -> Result<(), DecodeError> {
@@ -230,6 +323,7 @@ impl Reader<'_> {
 
     /// Reads the value at the front, `depth` lists deep. The checks that
     /// a header allows come before its payload is looked at, as in Banana.
+    #[inline(always)]
     fn item(&mut self, depth: usize) -> Result<Item, DecodeError> {
         let unexpected = |found| Err(DecodeError::UnexpectedMsgpack { found });
         let marker = Marker::from_u8(self.u8()?);
@@ -243,8 +337,8 @@ impl Reader<'_> {
                 let len = self.u32()?;
                 return self.list(usize::try_from(len).unwrap_or(usize::MAX), depth);
             }
-            Marker::FixPos(n) => Sexp::Int(n.into()),
-            Marker::FixNeg(n) => Sexp::Int(n.into()),
+            Marker::FixPos(n) => Leaf::Atom(Atom::Int(n.into())),
+            Marker::FixNeg(n) => Leaf::Atom(Atom::Int(n.into())),
             Marker::U8 => {
                 let n = self.u8()?;
                 self.int(n.into())?
@@ -280,7 +374,7 @@ impl Reader<'_> {
                 let n = i64::from_be_bytes(self.take_array()?);
                 self.int(n)?
             }
-            Marker::F64 => Sexp::Float(f64::from_bits(self.u64()?)),
+            Marker::F64 => Leaf::Atom(Atom::Float(f64::from_bits(self.u64()?))),
             Marker::Bin8 => {
                 let len = self.u8()?;
                 self.bytes(usize::from(len))?
@@ -320,7 +414,7 @@ impl Reader<'_> {
             Marker::Reserved => return unexpected("the reserved byte 0xc1"),
         };
         self.count()?;
-        Ok(Item::Atom(item))
+        Ok(Item::Leaf(item))
     }
 
     /// Counts one value against [`Limits::max_tokens`].
@@ -347,11 +441,15 @@ impl Reader<'_> {
             });
         }
         self.count()?;
+        if len == 0 {
+            return Ok(Item::Leaf(Leaf::EmptyList));
+        }
         Ok(Item::List(len))
     }
 
-    /// A bin's payload, sliced out of the frame.
-    fn bytes(&mut self, len: usize) -> Result<Sexp, DecodeError> {
+    /// A bin's payload: where it is in the frame, or the static copy of a
+    /// well-known word.
+    fn bytes(&mut self, len: usize) -> Result<Leaf, DecodeError> {
         if len > self.limits.max_string_len {
             return Err(DecodeError::StringTooLong {
                 len: len as u64,
@@ -367,13 +465,13 @@ impl Reader<'_> {
             .and_then(|index| crate::dialect::vocab_word(index.into()))
             .or_else(|| crate::decode::common_word(payload))
         {
-            return Ok(Sexp::Bytes(Bytes::from_static(word)));
+            return Ok(Leaf::Atom(Atom::Word(word)));
         }
-        Ok(Sexp::Bytes(self.body.slice(start..self.pos)))
+        Ok(Leaf::Bytes { start, len })
     }
 
     /// An ext of `len` payload bytes, whose type comes next.
-    fn ext(&mut self, len: usize) -> Result<Sexp, DecodeError> {
+    fn ext(&mut self, len: usize) -> Result<Leaf, DecodeError> {
         let ext_type = self.u8()? as i8;
         if ext_type != BIGINT_EXT {
             return Err(DecodeError::UnknownExtType { ext_type });
@@ -391,7 +489,11 @@ impl Reader<'_> {
         }
         let n = BigInt::from_signed_bytes_be(self.take(len)?);
         self.check_int_bits(n.bits())?;
-        Ok(Sexp::from(n))
+        // Canonical, as `Sexp::from` makes it: an `i64` is an `Int`.
+        Ok(Leaf::Atom(match i64::try_from(&n) {
+            Ok(small) => Atom::Int(small),
+            Err(_) => Atom::BigInt(n),
+        }))
     }
 }
 

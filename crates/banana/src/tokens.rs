@@ -8,23 +8,31 @@
 //! warmed up. The frame's bytes are taken out of the read buffer in one
 //! piece when it is complete; byte strings are ranges into them, and become
 //! [`Bytes`] (shared, not copied) only when asked for.
+//!
+//! Banana is read here token by token (with `decode`'s token reader); a
+//! msgpack frame is read by the one msgpack reader both decoders share
+//! (`msgpack::read_frame`), which pushes into the token buffer through a
+//! sink instead of building a tree.
 
 use bytes::{Bytes, BytesMut};
 use num_bigint::BigInt;
 
 use crate::decode::{Atom, MAX_RESERVE_HINT, Reader, Token, account};
+use crate::msgpack::{self, Leaf};
 use crate::{DecodeError, Dialect, Limits, Sexp, vocab_word, wire};
 
-/// Reads Banana expressions into a flat token buffer that it reuses, and
-/// lends out each complete expression as a [`Node`].
+/// Reads expressions into a flat token buffer that it reuses, and lends out
+/// each complete expression as a [`Node`].
 ///
-/// It accepts and refuses exactly what [`Decoder`](crate::Decoder) does,
-/// with the same [`DecodeError`]s, however the input is split; it is the
-/// cheaper way in when the expression is only read (unjellied, say) and then
-/// dropped. Unlike [`Decoder`](crate::Decoder), it leaves the bytes of an
+/// It accepts and refuses exactly what [`Decoder`](crate::Decoder) does, in
+/// every [`Dialect`] (the Banana ones and [`Dialect::Msgpack`]), with the
+/// same [`DecodeError`]s, however the input is split; it is the cheaper way
+/// in when the expression is only read (unjellied, say) and then dropped.
+/// Unlike [`Decoder`](crate::Decoder) in Banana, it leaves the bytes of an
 /// unfinished expression at the front of the buffer until the expression is
 /// complete, and takes them out in one piece then, so pass it the same
-/// buffer each time, with new input appended.
+/// buffer each time, with new input appended. (A msgpack frame waits in the
+/// buffer until it is whole with either decoder.)
 ///
 /// The [`Node`] returned borrows the decoder: read it (or turn it into a
 /// [`Sexp`] or owned [`Bytes`]) before decoding the next expression.
@@ -125,6 +133,8 @@ impl TokenDecoder {
 
     /// Switches the dialect for the tokens decoded from now on; call it
     /// between expressions, as with [`Decoder::set_dialect`](crate::Decoder::set_dialect).
+    /// (A Banana expression read partway is dropped by the first decode in
+    /// [`Dialect::Msgpack`], and its bytes read as msgpack.)
     pub fn set_dialect(&mut self, dialect: Dialect) {
         self.dialect = dialect;
     }
@@ -227,6 +237,9 @@ impl TokenDecoder {
     /// Reads tokens until the expression is complete (`true`) or the input
     /// runs out (`false`).
     fn decode_from(&mut self, buf: &mut BytesMut) -> Result<bool, DecodeError> {
+        if self.dialect == Dialect::Msgpack {
+            return self.decode_msgpack(buf);
+        }
         let limits = self.limits;
         let limits = &limits;
         loop {
@@ -355,23 +368,101 @@ impl TokenDecoder {
     /// expression.
     #[inline(always)]
     fn close_lists(&mut self, buf: &mut BytesMut) -> bool {
-        loop {
-            let Some(top) = self.stack.last_mut() else {
-                self.tokens.bytes = buf.split_to(self.pos).freeze();
-                self.pos = 0;
-                return true;
-            };
-            top.remaining -= 1;
-            if top.remaining > 0 {
-                return false;
-            }
-            let index = top.index;
-            self.stack.pop();
-            let end = self.tokens.items.len();
-            if let Tok::List { end: slot, .. } = &mut self.tokens.items[index] {
-                *slot = end;
-            }
+        if !close_lists(&mut self.tokens.items, &mut self.stack) {
+            return false;
         }
+        self.tokens.bytes = buf.split_to(self.pos).freeze();
+        self.pos = 0;
+        true
+    }
+
+    /// Reads a msgpack frame, once it has all arrived, into the tokens:
+    /// the frame is taken and read by the code that
+    /// [`Decoder`](crate::Decoder) uses, with tokens as its sink.
+    fn decode_msgpack(&mut self, buf: &mut BytesMut) -> Result<bool, DecodeError> {
+        if self.pos > 0 {
+            // Banana read partway, then a switch: the expression cannot be
+            // finished in this dialect (its bytes are still in `buf`).
+            self.reset();
+        }
+        let Some(body) = msgpack::take_frame(&self.limits, buf)? else {
+            return Ok(false);
+        };
+        msgpack::read_frame(
+            &self.limits,
+            &body,
+            &mut Sink {
+                tokens: &mut self.tokens,
+                stack: &mut self.stack,
+            },
+        )?;
+        self.tokens.bytes = body;
+        Ok(true)
+    }
+}
+
+/// Closes every list the token just pushed completes; `true` if that was
+/// the whole expression.
+#[inline(always)]
+fn close_lists(items: &mut [Tok], stack: &mut Vec<Open>) -> bool {
+    loop {
+        let Some(top) = stack.last_mut() else {
+            return true;
+        };
+        top.remaining -= 1;
+        if top.remaining > 0 {
+            return false;
+        }
+        let index = top.index;
+        stack.pop();
+        let end = items.len();
+        if let Tok::List { end: slot, .. } = &mut items[index] {
+            *slot = end;
+        }
+    }
+}
+
+/// A msgpack frame's values as tokens: byte strings are ranges into the
+/// frame's body, which becomes [`Tokens::bytes`].
+struct Sink<'d> {
+    tokens: &'d mut Tokens,
+    stack: &'d mut Vec<Open>,
+}
+
+impl msgpack::FrameSink for Sink<'_> {
+    #[inline]
+    fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    #[inline]
+    fn open(&mut self, len: usize, _capacity: usize) {
+        // No room to reserve: the token buffer is reused.
+        self.stack.push(Open {
+            index: self.tokens.items.len(),
+            remaining: len,
+        });
+        self.tokens.items.push(Tok::List { count: len, end: 0 });
+    }
+
+    #[inline]
+    fn push(&mut self, leaf: Leaf) -> bool {
+        let tok = match leaf {
+            Leaf::Atom(Atom::Int(n)) => Tok::Int(n),
+            Leaf::Atom(Atom::Float(x)) => Tok::Float(x),
+            Leaf::Atom(Atom::Word(word)) => Tok::Word(word),
+            Leaf::Atom(Atom::BigInt(n)) => {
+                self.tokens.bigs.push(n);
+                Tok::BigInt(self.tokens.bigs.len() - 1)
+            }
+            Leaf::EmptyList => Tok::List {
+                count: 0,
+                end: self.tokens.items.len() + 1,
+            },
+            Leaf::Bytes { start, len } => Tok::Bytes { start, len },
+        };
+        self.tokens.items.push(tok);
+        close_lists(&mut self.tokens.items, self.stack)
     }
 }
 

@@ -4,11 +4,13 @@
 use bytes::{Bytes, BytesMut};
 use num_bigint::BigInt;
 use proptest::prelude::*;
+use proptest::sample::Index;
 use spread_banana::{
-    DecodeError, Decoder, Dialect, EncodeError, Encoder, Limits, Sexp, decode_all,
+    DecodeError, Decoder, Dialect, EncodeError, Encoder, Limits, Sexp, TokenDecoder, decode_all,
 };
 
-use crate::support::{all_same, decode_chunks, same};
+use crate::proptests::{chunked, sexp};
+use crate::support::{AnyDecoder, Event, all_same, assert_same_events, decode_chunks, feed, same};
 
 const MSGPACK: Dialect = Dialect::Msgpack;
 
@@ -25,9 +27,35 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The first expression of `bytes`, or the error, from a [`Decoder`];
+/// a [`TokenDecoder`] must agree on all of `bytes`, whole and fed one byte
+/// at a time.
 fn decode_with(bytes: &[u8], limits: Limits) -> Result<Option<Sexp>, DecodeError> {
+    agree(&[bytes], limits);
+    agree(&bytes.chunks(1).collect::<Vec<_>>(), limits);
     let mut decoder = Decoder::new(limits).with_dialect(MSGPACK);
     decoder.decode(&mut BytesMut::from(bytes))
+}
+
+/// Feeds `chunks` to both decoders in msgpack; they must agree call for
+/// call. Returns what they gave.
+fn agree(chunks: &[&[u8]], limits: Limits) -> Vec<Event> {
+    let [tree, tokens] =
+        AnyDecoder::both(limits, MSGPACK).map(|d| feed(d, chunks.iter().copied(), |_| MSGPACK));
+    assert_same_events(&tree, &tokens);
+    tree
+}
+
+/// The expressions both decoders give for `bytes` fed in chunks of `size`.
+fn agreed_frames(bytes: &[u8], size: usize, limits: Limits) -> Vec<Sexp> {
+    agree(&bytes.chunks(size).collect::<Vec<_>>(), limits)
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::Frame(sexp) => Some(sexp),
+            Event::Error(e) => panic!("{e}"),
+            Event::Waiting { .. } => None,
+        })
+        .collect()
 }
 
 fn decode_body(body: &[u8]) -> Result<Option<Sexp>, DecodeError> {
@@ -183,9 +211,13 @@ fn every_form_round_trips_bit_for_bit() {
         assert_eq!(&bytes_mut[..], &bytes[..]);
         stream.extend_from_slice(&bytes);
     }
-    // And all of them as one stream.
+    // And all of them as one stream, through both decoders, in chunks.
     let back = decode_all(&stream, MSGPACK, Limits::default()).unwrap();
     assert!(all_same(&back, &values));
+    for size in [stream.len(), 4096, 7] {
+        let back = agreed_frames(&stream, size, Limits::default());
+        assert!(all_same(&back, &values), "chunks of {size}");
+    }
 }
 
 #[test]
@@ -198,6 +230,10 @@ fn nan_payloads_survive() {
     ] {
         let bytes = encode(&Sexp::Float(f64::from_bits(bits)));
         match decode_all(&bytes, MSGPACK, Limits::default()).unwrap()[..] {
+            [Sexp::Float(x)] => assert_eq!(x.to_bits(), bits),
+            ref other => panic!("{other:?}"),
+        }
+        match agreed_frames(&bytes, 1, Limits::default())[..] {
             [Sexp::Float(x)] => assert_eq!(x.to_bits(), bits),
             ref other => panic!("{other:?}"),
         }
@@ -257,20 +293,21 @@ fn every_split_point_gives_the_same_frames() {
 #[test]
 fn nothing_is_consumed_until_the_frame_is_whole() {
     let bytes = encode(&Sexp::from("hello"));
-    let mut decoder = Decoder::new(Limits::default()).with_dialect(MSGPACK);
-    let mut buf = BytesMut::new();
-    for &byte in &bytes[..bytes.len() - 1] {
-        buf.extend_from_slice(&[byte]);
-        assert_eq!(decoder.decode(&mut buf), Ok(None));
-        assert!(
-            !decoder.is_mid_expression(),
-            "partial frames stay in the buffer"
-        );
+    for mut decoder in AnyDecoder::both(Limits::default(), MSGPACK) {
+        let mut buf = BytesMut::new();
+        for &byte in &bytes[..bytes.len() - 1] {
+            buf.extend_from_slice(&[byte]);
+            assert_eq!(decoder.decode(&mut buf), Ok(None));
+            assert!(
+                !decoder.is_mid_expression(),
+                "partial frames stay in the buffer"
+            );
+        }
+        assert_eq!(buf.len(), bytes.len() - 1);
+        buf.extend_from_slice(&bytes[bytes.len() - 1..]);
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Sexp::from("hello"))));
+        assert!(buf.is_empty());
     }
-    assert_eq!(buf.len(), bytes.len() - 1);
-    buf.extend_from_slice(&bytes[bytes.len() - 1..]);
-    assert_eq!(decoder.decode(&mut buf), Ok(Some(Sexp::from("hello"))));
-    assert!(buf.is_empty());
 }
 
 #[test]
@@ -294,6 +331,78 @@ fn byte_strings_are_sliced_from_the_received_buffer() {
         );
     }
     assert_eq!(items[0].as_bytes(), Some(&payload[..]));
+
+    // The token decoder too: as a borrowed slice, as shared `Bytes`, and
+    // in the tree a node reads back as.
+    let mut buf = BytesMut::from(&bytes[..]);
+    let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.len();
+    let in_buffer = |b: &[u8]| {
+        let start = b.as_ptr() as usize;
+        range.contains(&start) && start + b.len() <= range.end
+    };
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(MSGPACK);
+    let node = decoder.decode(&mut buf).unwrap().unwrap();
+    for item in node.as_list().unwrap() {
+        assert!(in_buffer(item.as_bytes().unwrap()), "copied");
+        assert!(in_buffer(&item.to_bytes().unwrap()), "copied");
+    }
+    let Sexp::List(items) = node.to_sexp() else {
+        panic!()
+    };
+    for item in &items {
+        assert!(in_buffer(item.as_bytes().unwrap()), "copied");
+    }
+    assert_eq!(items[0].as_bytes(), Some(&payload[..]));
+}
+
+#[test]
+fn well_known_words_are_static_in_both_decoders() {
+    // PB's words and Jelly's tags, sent in full, come back as static bytes
+    // (no share of the frame); a near miss is sliced from the frame.
+    let words: [&[u8]; 4] = [b"version", b"unicode", b"dictionary", b"versionx"];
+    let bytes = encode(&Sexp::List(words.iter().map(|w| Sexp::from(*w)).collect()));
+    let mut buf = BytesMut::from(&bytes[..]);
+    let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.len();
+    let in_buffer = |b: &[u8]| range.contains(&(b.as_ptr() as usize));
+    let expected = [false, false, false, true];
+
+    let mut decoder = Decoder::new(Limits::default()).with_dialect(MSGPACK);
+    let sexp = decoder.decode(&mut buf).unwrap().unwrap();
+    let got: Vec<bool> = sexp
+        .as_list()
+        .unwrap()
+        .iter()
+        .map(|item| in_buffer(item.as_bytes().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+
+    let mut buf = BytesMut::from(&bytes[..]);
+    let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.len();
+    let in_buffer = |b: &[u8]| range.contains(&(b.as_ptr() as usize));
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(MSGPACK);
+    let node = decoder.decode(&mut buf).unwrap().unwrap();
+    let got: Vec<bool> = node
+        .as_list()
+        .unwrap()
+        .map(|item| in_buffer(item.as_bytes().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    let got: Vec<bool> = node
+        .as_list()
+        .unwrap()
+        .map(|item| in_buffer(&item.to_bytes().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    let Sexp::List(items) = node.to_sexp() else {
+        panic!()
+    };
+    let got: Vec<bool> = items
+        .iter()
+        .map(|item| in_buffer(item.as_bytes().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    let back: Vec<&[u8]> = items.iter().map(|item| item.as_bytes().unwrap()).collect();
+    assert_eq!(back, words);
 }
 
 #[test]
@@ -303,16 +412,46 @@ fn a_dialect_switch_within_one_buffer() {
     wire.extend_from_slice(b"spread-msgpack");
     let version = Sexp::list([Sexp::from("version"), Sexp::from(6)]);
     wire.extend_from_slice(&encode(&version));
-    let mut decoder = Decoder::new(Limits::default());
-    let mut buf = BytesMut::from(&wire[..]);
-    let choice = decoder.decode(&mut buf).unwrap().unwrap();
-    assert_eq!(
-        Dialect::from_name(choice.as_bytes().unwrap()),
-        Some(MSGPACK)
-    );
+    for mut decoder in AnyDecoder::both(Limits::default(), Dialect::None) {
+        let mut buf = BytesMut::from(&wire[..]);
+        let choice = decoder.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(
+            Dialect::from_name(choice.as_bytes().unwrap()),
+            Some(MSGPACK)
+        );
+        decoder.set_dialect(MSGPACK);
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(version.clone())));
+        assert!(buf.is_empty());
+    }
+}
+
+#[test]
+fn a_switch_to_msgpack_mid_expression_starts_the_token_decoder_afresh() {
+    // Misuse (the switch belongs between expressions), but no panic and no
+    // stale tokens: the Banana list begun is dropped, and the bytes still
+    // in the buffer are read as msgpack.
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
+    let mut buf = BytesMut::from(&[0x02, 0x80, 0x01, 0x81][..]);
+    assert!(decoder.decode(&mut buf).unwrap().is_none());
+    assert!(decoder.is_mid_expression());
     decoder.set_dialect(MSGPACK);
-    assert_eq!(decoder.decode(&mut buf), Ok(Some(version)));
-    assert!(buf.is_empty());
+    // 02 80 01 81 announces a frame of 0x02800181 bytes: too long.
+    assert_eq!(
+        decoder.decode(&mut buf).err(),
+        Some(DecodeError::ExpressionTooLong {
+            limit: Limits::default().max_expression_len
+        })
+    );
+    assert!(!decoder.is_mid_expression());
+    let mut buf = BytesMut::from(&[0x02, 0x80, 0x01, 0x81][..]);
+    decoder.set_dialect(Dialect::Pb);
+    assert!(decoder.decode(&mut buf).unwrap().is_none());
+    decoder.set_dialect(MSGPACK);
+    buf.clear();
+    buf.extend_from_slice(&encode(&Sexp::list([Sexp::from(7)])));
+    let node = decoder.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(node.to_sexp(), Sexp::list([Sexp::from(7)]));
+    assert_eq!(node.as_list().map(|items| items.len()), Some(1));
 }
 
 // --- Limits -----------------------------------------------------------------
@@ -321,14 +460,15 @@ fn a_dialect_switch_within_one_buffer() {
 fn a_frame_longer_than_the_expression_limit_is_refused_from_its_header() {
     let limits = Limits::default().max_expression_len(100);
     // Only the four length bytes: refused before anything is reserved.
-    let mut decoder = Decoder::new(limits).with_dialect(MSGPACK);
-    let mut buf = BytesMut::with_capacity(4);
-    buf.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
-    assert_eq!(
-        decoder.decode(&mut buf),
-        Err(DecodeError::ExpressionTooLong { limit: 100 })
-    );
-    assert!(buf.capacity() < 1024, "nothing reserved for the frame");
+    for mut decoder in AnyDecoder::both(limits, MSGPACK) {
+        let mut buf = BytesMut::with_capacity(4);
+        buf.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            decoder.decode(&mut buf),
+            Err(DecodeError::ExpressionTooLong { limit: 100 })
+        );
+        assert!(buf.capacity() < 1024, "nothing reserved for the frame");
+    }
     assert_eq!(
         decode_with(&101u32.to_be_bytes(), limits),
         Err(DecodeError::ExpressionTooLong { limit: 100 })
@@ -339,16 +479,23 @@ fn a_frame_longer_than_the_expression_limit_is_refused_from_its_header() {
     assert!(decode_with(&at_limit, limits).unwrap().is_some());
     // What is reserved for a frame still arriving is bounded by the
     // frame's length...
-    let mut decoder = Decoder::new(Limits::default()).with_dialect(MSGPACK);
-    let mut buf = BytesMut::from(&frame(&[0xc4, 0x10])[..]);
-    buf[..4].copy_from_slice(&1000u32.to_be_bytes());
-    assert_eq!(decoder.decode(&mut buf), Ok(None));
-    assert!(buf.capacity() < 4096);
-    // ... and by what has arrived: a header announcing 16 MiB does not get
-    // them.
-    let mut buf = BytesMut::from(&(16u32 << 20).to_be_bytes()[..]);
-    assert_eq!(decoder.decode(&mut buf), Ok(None));
-    assert!(buf.capacity() <= 128 << 10, "{}", buf.capacity());
+    for mut decoder in AnyDecoder::both(Limits::default(), MSGPACK) {
+        let mut buf = BytesMut::from(&frame(&[0xc4, 0x10])[..]);
+        buf[..4].copy_from_slice(&1000u32.to_be_bytes());
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert!(buf.capacity() < 4096);
+        // ... and by what has arrived: a header announcing 16 MiB does not
+        // get them, however it trickles in.
+        let mut buf = BytesMut::from(&(16u32 << 20).to_be_bytes()[..]);
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert!(buf.capacity() <= 128 << 10, "{}", buf.capacity());
+        let mut buf = BytesMut::new();
+        for &byte in &(16u32 << 20).to_be_bytes() {
+            buf.extend_from_slice(&[byte]);
+            assert_eq!(decoder.decode(&mut buf), Ok(None));
+        }
+        assert!(buf.capacity() <= 128 << 10, "{}", buf.capacity());
+    }
 }
 
 #[test]
@@ -640,13 +787,18 @@ fn the_decoder_is_clean_after_every_kind_of_error() {
         vec![0, 0, 0, 0],
     ];
     for bytes in bad {
-        let mut decoder = Decoder::new(Limits::default()).with_dialect(MSGPACK);
-        let mut buf = BytesMut::from(&bytes[..]);
-        buf.extend_from_slice(&encode(&Sexp::from(1)));
-        assert!(decoder.decode(&mut buf).is_err(), "{bytes:02x?}");
-        assert!(buf.is_empty(), "the unusable stream is discarded");
-        buf.extend_from_slice(&encode(&Sexp::from(1)));
-        assert_eq!(decoder.decode(&mut buf), Ok(Some(Sexp::Int(1))));
+        for mut decoder in AnyDecoder::both(Limits::default(), MSGPACK) {
+            let mut buf = BytesMut::from(&bytes[..]);
+            buf.extend_from_slice(&encode(&Sexp::from(1)));
+            assert!(decoder.decode(&mut buf).is_err(), "{bytes:02x?}");
+            assert!(buf.is_empty(), "the unusable stream is discarded");
+            assert!(!decoder.is_mid_expression());
+            buf.extend_from_slice(&encode(&Sexp::list([Sexp::from(1)])));
+            assert_eq!(
+                decoder.decode(&mut buf),
+                Ok(Some(Sexp::list([Sexp::Int(1)])))
+            );
+        }
     }
 }
 
@@ -663,21 +815,75 @@ fn decode_all_reports_a_partial_frame() {
 
 // --- Properties ---------------------------------------------------------------
 
+/// MessagePack-ish bytes: markers of every kind we read, and anything.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            Just(0x90u8),
+            Just(0x91),
+            Just(0x93),
+            Just(0xdc),
+            Just(0xdd),
+            Just(0xc4),
+            Just(0xc5),
+            Just(0xc7),
+            Just(0xd4),
+            Just(0x01),
+            Just(0xcb),
+            Just(0xcf),
+            Just(0xd3),
+            Just(0x00),
+            Just(0xff),
+            any::<u8>(),
+        ],
+        1..96,
+    )
+}
+
+/// A stream of valid frames, frames around arbitrary bodies, frames whose
+/// length is a little off, and loose bytes.
+fn stream() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        sexp().prop_map(|sexp| encode(&sexp)),
+        body().prop_map(|body| frame(&body)),
+        (body(), -3i64..4).prop_map(|(body, off)| {
+            let len = (body.len() as i64 + off).max(0) as u32;
+            let mut out = len.to_be_bytes().to_vec();
+            out.extend_from_slice(&body);
+            out
+        }),
+        prop::collection::vec(any::<u8>(), 0..8),
+    ];
+    prop::collection::vec(piece, 0..5).prop_map(|pieces| pieces.concat())
+}
+
+/// Limits from tiny to the defaults, each on its own.
+fn limits() -> impl Strategy<Value = Limits> {
+    (
+        prop_oneof![Just(64usize), 0usize..5],
+        prop_oneof![Just(655_360usize), 0usize..40],
+        prop_oneof![Just(655_360usize), 0usize..8],
+        prop_oneof![Just(512usize), 0usize..8],
+        prop_oneof![Just(16usize << 20), 0usize..400],
+        prop_oneof![Just(1usize << 20), 0usize..60],
+    )
+        .prop_map(|(prefix, string, list, depth, expression, tokens)| {
+            Limits::default()
+                .max_prefix_len(prefix)
+                .max_string_len(string)
+                .max_list_len(list)
+                .max_depth(depth)
+                .max_expression_len(expression)
+                .max_tokens(tokens)
+        })
+}
+
 proptest! {
-    /// Any body in a well-formed frame: no panic, and whatever decodes
-    /// re-encodes to a frame that decodes to the same thing.
+    /// Any body in a well-formed frame: no panic, both decoders agree (see
+    /// `decode_with`), and whatever decodes re-encodes to a frame that
+    /// decodes to the same thing.
     #[test]
-    fn arbitrary_bodies_never_panic(
-        body in prop::collection::vec(
-            prop_oneof![
-                Just(0x90u8), Just(0x91), Just(0x93), Just(0xdc), Just(0xdd),
-                Just(0xc4), Just(0xc5), Just(0xc7), Just(0xd4), Just(0x01),
-                Just(0xcb), Just(0xcf), Just(0xd3), Just(0x00), Just(0xff),
-                any::<u8>(),
-            ],
-            1..96,
-        ),
-    ) {
+    fn arbitrary_bodies_never_panic(body in body()) {
         let tight = Limits::default()
             .max_prefix_len(3)
             .max_depth(4)
@@ -696,6 +902,7 @@ proptest! {
     #[test]
     fn arbitrary_streams_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..128)) {
         let _ = decode_all(&bytes, MSGPACK, Limits::default());
+        agree(&[&bytes], Limits::default());
     }
 
     #[test]
@@ -703,5 +910,53 @@ proptest! {
         let sexp = Sexp::Bytes(Bytes::from(bytes));
         let back = decode_all(&encode(&sexp), MSGPACK, Limits::default()).unwrap();
         prop_assert_eq!(&back[..], std::slice::from_ref(&sexp));
+        prop_assert_eq!(agreed_frames(&encode(&sexp), 5, Limits::default()), [sexp]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// `TokenDecoder` gives exactly what `Decoder` gives, call for call,
+    /// on any stream, split anywhere, under any limits.
+    #[test]
+    fn both_decoders_agree_on_any_stream(
+        bytes in stream(),
+        cuts in prop::collection::vec(any::<Index>(), 0..8),
+        limits in limits(),
+    ) {
+        let chunks = chunked(&bytes, &cuts);
+        agree(&chunks.iter().map(Vec::as_slice).collect::<Vec<_>>(), limits);
+    }
+
+    #[test]
+    fn both_decoders_agree_one_byte_at_a_time(bytes in stream(), limits in limits()) {
+        agree(&bytes.chunks(1).collect::<Vec<_>>(), limits);
+    }
+
+    #[test]
+    fn both_decoders_agree_on_random_bytes(
+        bytes in prop::collection::vec(any::<u8>(), 0..256),
+        cuts in prop::collection::vec(any::<Index>(), 0..8),
+        limits in limits(),
+    ) {
+        let chunks = chunked(&bytes, &cuts);
+        agree(&chunks.iter().map(Vec::as_slice).collect::<Vec<_>>(), limits);
+    }
+
+    /// Valid frames come back whole through both, however they are split.
+    #[test]
+    fn valid_frames_come_back_through_both(
+        frames in prop::collection::vec(sexp(), 1..4),
+        cuts in prop::collection::vec(any::<Index>(), 0..8),
+    ) {
+        let bytes: Vec<u8> = frames.iter().flat_map(encode).collect();
+        let chunks = chunked(&bytes, &cuts);
+        let events = agree(&chunks.iter().map(Vec::as_slice).collect::<Vec<_>>(), Limits::default());
+        let back: Vec<Sexp> = events
+            .into_iter()
+            .filter_map(|e| match e { Event::Frame(sexp) => Some(sexp), _ => None })
+            .collect();
+        prop_assert!(all_same(&back, &frames));
     }
 }

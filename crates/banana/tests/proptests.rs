@@ -37,7 +37,7 @@ fn byte_string() -> impl Strategy<Value = Sexp> {
     ]
 }
 
-fn sexp() -> impl Strategy<Value = Sexp> {
+pub(crate) fn sexp() -> impl Strategy<Value = Sexp> {
     let leaf = prop_oneof![
         any::<i64>().prop_map(Sexp::Int),
         (-3i64..3).prop_map(Sexp::Int),
@@ -52,7 +52,7 @@ fn sexp() -> impl Strategy<Value = Sexp> {
     })
 }
 
-fn chunked(bytes: &[u8], cuts: &[Index]) -> Vec<Vec<u8>> {
+pub(crate) fn chunked(bytes: &[u8], cuts: &[Index]) -> Vec<Vec<u8>> {
     let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
     points.sort_unstable();
     let mut chunks = Vec::new();

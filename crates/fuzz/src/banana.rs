@@ -2,7 +2,8 @@
 
 use bytes::BytesMut;
 use spread_banana::{
-    DecodeError, Decoder, Dialect, Limits, Sexp, TokenDecoder, decode_all, encode_to_vec,
+    DecodeError, Decoder, Dialect, Limits, Node, NodeKind, Nodes, Sexp, TokenDecoder, decode_all,
+    encode_to_vec,
 };
 
 use crate::{same_sexp, split_dialect};
@@ -19,7 +20,9 @@ use crate::{same_sexp, split_dialect};
 ///   the same error as the whole buffer at once, which is what a socket
 ///   does to a frame;
 /// - [`decode_all`] agrees with both, and so does a [`TokenDecoder`] fed
-///   the same chunks, node for node;
+///   the same chunks, the whole buffer, and one byte at a time, node for
+///   node, in every dialect (msgpack included), each node read both with
+///   [`Node::to_sexp`] and through its [`Nodes`] view;
 /// - every expression decoded re-encodes, and those bytes decode to the
 ///   same expression.
 pub fn banana(data: &[u8]) {
@@ -49,7 +52,15 @@ pub fn banana(data: &[u8]) {
         rng ^= rng << 5;
         (rng % 16 + 1) as usize
     });
-    for other in [&chunked, &one_by_one, &tokens] {
+    let tokens_whole = decode_token_stream(stream, dialect, limits, &mut |_| stream.len().max(1));
+    let tokens_one_by_one = decode_token_stream(stream, dialect, limits, &mut |_| 1);
+    for other in [
+        &chunked,
+        &one_by_one,
+        &tokens,
+        &tokens_whole,
+        &tokens_one_by_one,
+    ] {
         assert_eq!(whole.expressions.len(), other.expressions.len());
         for (a, b) in whole.expressions.iter().zip(&other.expressions) {
             assert!(same_sexp(a, b), "chunking changed {a:?} into {b:?}");
@@ -151,7 +162,7 @@ fn decode_token_stream(
         fed += n;
         loop {
             match decoder.decode(&mut buf) {
-                Ok(Some(node)) => expressions.push(node.to_sexp()),
+                Ok(Some(node)) => expressions.push(read_node(node)),
                 Ok(None) => break,
                 Err(e) => {
                     assert!(buf.is_empty(), "an error clears the buffer");
@@ -170,6 +181,48 @@ fn decode_token_stream(
         End::Incomplete
     };
     Decoded { expressions, end }
+}
+
+/// A node as [`Node::to_sexp`] gives it, after checking that walking the
+/// public view ([`Node::kind`], [`Nodes`]) gives the same tree.
+fn read_node(node: Node<'_>) -> Sexp {
+    let tree = node.to_sexp();
+    // Without recursion, as deep as the limits allow.
+    let mut stack: Vec<(Nodes<'_>, Vec<Sexp>)> = Vec::new();
+    let mut next = Some(node);
+    let walked = loop {
+        let mut item = match next.take().map(Node::kind) {
+            Some(NodeKind::List(items)) => {
+                stack.push((items, Vec::new()));
+                None
+            }
+            Some(NodeKind::Int(n)) => Some(Sexp::Int(n)),
+            Some(NodeKind::BigInt(n)) => Some(Sexp::BigInt(n.clone())),
+            Some(NodeKind::Float(x)) => Some(Sexp::Float(x)),
+            Some(NodeKind::Bytes(bytes)) => Some(Sexp::from(bytes.to_vec())),
+            Some(other) => panic!("a node kind the target does not know: {other:?}"),
+            None => None,
+        };
+        while let Some((items, done)) = stack.last_mut() {
+            if let Some(item) = item.take() {
+                done.push(item);
+            }
+            if let Some(child) = items.next() {
+                next = Some(child);
+                break;
+            }
+            let done = stack.pop().map(|(_, done)| done).unwrap_or_default();
+            item = Some(Sexp::List(done));
+        }
+        if next.is_none() {
+            break item.expect("a complete node");
+        }
+    };
+    assert!(
+        same_sexp(&tree, &walked),
+        "to_sexp gave {tree:?}, the view {walked:?}"
+    );
+    tree
 }
 
 /// What decodes within `limits` encodes again, and decodes to itself.

@@ -10,7 +10,7 @@
 //!
 //! | target | what it feeds | what it checks |
 //! |---|---|---|
-//! | [`banana`] | bytes to the Banana decoder, in any dialect (msgpack included) | whole-buffer and chunked decoding agree; what decodes re-encodes and decodes the same |
+//! | [`banana`] | bytes to the Banana decoder, in any dialect (msgpack included) | whole-buffer and chunked decoding agree, and `TokenDecoder` with them; what decodes re-encodes and decodes the same |
 //! | [`unjelly`] | Banana bytes, then unjelly under the strict default security | errors, not panics; jelly of the result unjellies to the same value |
 //! | [`proto_server`], [`proto_client`] | a `proto::Core` after a valid handshake, then frames and driver actions | errors, not panics; every table within its configured limit; `close` empties them |
 //! | [`round_trip`] | an arbitrary [`Value`](spread_jelly::Value) (see [`values`]) | jelly, Banana and back gives an equal value |

@@ -244,6 +244,11 @@ fn jellyish() -> impl Strategy<Value = Sexp> {
     })
 }
 
+/// Every dialect: Banana with and without the vocabulary, and msgpack.
+fn dialect() -> impl Strategy<Value = Dialect> {
+    prop::sample::select(vec![Dialect::Pb, Dialect::None, Dialect::Msgpack])
+}
+
 fn assert_same(results: [(Vec<Event>, Vec<String>); 2]) -> Result<(), TestCaseError> {
     let [tree, tokens] = results;
     prop_assert_eq!(&tree.0, &tokens.0, "events differ");
@@ -257,11 +262,10 @@ proptest! {
     #[test]
     fn jellied_values_agree(
         values in prop::collection::vec(value(), 1..4),
-        pb in any::<bool>(),
+        dialect in dialect(),
         cuts in prop::collection::vec(any::<Index>(), 0..6),
         strict in any::<bool>(),
     ) {
-        let dialect = if pb { Dialect::Pb } else { Dialect::None };
         let mut bytes = Vec::new();
         for value in &values {
             bytes.extend(encode_to_vec(&to_sexp(value).unwrap(), dialect).unwrap());
@@ -283,13 +287,12 @@ proptest! {
     #[test]
     fn malformed_jelly_agrees_under_any_limits(
         frames in prop::collection::vec(jellyish(), 1..4),
-        pb in any::<bool>(),
+        dialect in dialect(),
         cuts in prop::collection::vec(any::<Index>(), 0..6),
         limits in limits(),
         depth in prop_oneof![Just(512usize), 0usize..6],
         strict in any::<bool>(),
     ) {
-        let dialect = if pb { Dialect::Pb } else { Dialect::None };
         let mut bytes = Vec::new();
         for frame in &frames {
             bytes.extend(encode_to_vec(frame, dialect).unwrap());
@@ -300,40 +303,41 @@ proptest! {
     #[test]
     fn random_bytes_agree(
         bytes in prop::collection::vec(any::<u8>(), 0..200),
-        pb in any::<bool>(),
+        dialect in dialect(),
         cuts in prop::collection::vec(any::<Index>(), 0..6),
         limits in limits(),
         strict in any::<bool>(),
     ) {
-        let dialect = if pb { Dialect::Pb } else { Dialect::None };
         assert_same(both(&chunked(&bytes, &cuts), dialect, limits, 512, strict))?;
     }
 
     #[test]
-    fn one_byte_at_a_time_agrees(value in value(), limits in limits()) {
-        let bytes = encode_to_vec(&to_sexp(&value).unwrap(), Dialect::Pb).unwrap();
+    fn one_byte_at_a_time_agrees(value in value(), dialect in dialect(), limits in limits()) {
+        let bytes = encode_to_vec(&to_sexp(&value).unwrap(), dialect).unwrap();
         let chunks: Vec<Vec<u8>> = bytes.chunks(1).map(<[u8]>::to_vec).collect();
-        assert_same(both(&chunks, Dialect::Pb, limits, 512, false))?;
+        assert_same(both(&chunks, dialect, limits, 512, false))?;
     }
 }
 
 #[test]
 fn big_byte_strings_are_not_copied() {
     let value = Value::Bytes(vec![0xa5; 655_360].into());
-    let wire = encode_to_vec(&to_sexp(&value).unwrap(), Dialect::Pb).unwrap();
-    let mut buf = BytesMut::from(&wire[..]);
-    let range = buf.as_ptr_range();
-    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
-    let node = decoder.decode(&mut buf).unwrap().unwrap();
-    let back = Unjellier::new(AllowAll).unjelly_node(node).unwrap();
-    let Value::Bytes(payload) = &back else {
-        panic!("expected bytes, got {back:?}");
-    };
-    assert_eq!(payload.len(), 655_360);
-    assert!(
-        range.contains(&payload.as_ptr()),
-        "the payload points into the read buffer"
-    );
+    for dialect in [Dialect::Pb, Dialect::Msgpack] {
+        let wire = encode_to_vec(&to_sexp(&value).unwrap(), dialect).unwrap();
+        let mut buf = BytesMut::from(&wire[..]);
+        let range = buf.as_ptr_range();
+        let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(dialect);
+        let node = decoder.decode(&mut buf).unwrap().unwrap();
+        let back = Unjellier::new(AllowAll).unjelly_node(node).unwrap();
+        let Value::Bytes(payload) = &back else {
+            panic!("expected bytes, got {back:?}");
+        };
+        assert_eq!(payload.len(), 655_360);
+        assert!(
+            range.contains(&payload.as_ptr()),
+            "{dialect:?}: the payload points into the read buffer"
+        );
+    }
 }
 
 #[test]
@@ -358,6 +362,32 @@ fn a_frame_trickling_in_is_read_once() {
 }
 
 #[test]
+fn msgpack_frames_unjelly_through_tokens() {
+    // A frame trickling in waits whole in the buffer, then unjellies from
+    // tokens to what the tree path gives.
+    let value = Value::List((0..1_000).map(Value::from).collect());
+    let wire = encode_to_vec(&to_sexp(&value).unwrap(), Dialect::Msgpack).unwrap();
+    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Msgpack);
+    let mut buf = BytesMut::new();
+    let mut got = None;
+    for (i, byte) in wire.iter().enumerate() {
+        buf.extend_from_slice(&[*byte]);
+        if let Some(node) = decoder.decode(&mut buf).unwrap() {
+            got = Some(Unjellier::new(AllowAll).unjelly_node(node).unwrap());
+        } else {
+            assert!(!decoder.is_mid_expression());
+            assert_eq!(
+                buf.len(),
+                i + 1,
+                "nothing consumed before the frame is whole"
+            );
+        }
+    }
+    assert_eq!(got, Some(value));
+    assert!(buf.is_empty());
+}
+
+#[test]
 fn deep_shared_input_fits_the_default_stack() {
     // As `references::heavily_shared_values_stay_cheap`, through tokens:
     // 400 levels of list and reference, in a debug build on a test thread.
@@ -366,11 +396,13 @@ fn deep_shared_input_fits_the_default_stack() {
         let s = spread_jelly::Shared::new(v);
         v = Value::List(vec![Value::Shared(s.clone()), Value::Shared(s)]);
     }
-    let wire = encode_to_vec(&to_sexp(&v).unwrap(), Dialect::Pb).unwrap();
-    let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
-    let mut buf = BytesMut::from(&wire[..]);
-    let node = decoder.decode(&mut buf).unwrap().unwrap();
-    assert_eq!(Unjellier::new(AllowAll).unjelly_node(node).unwrap(), v);
+    for dialect in [Dialect::Pb, Dialect::Msgpack] {
+        let wire = encode_to_vec(&to_sexp(&v).unwrap(), dialect).unwrap();
+        let mut decoder = TokenDecoder::new(Limits::default()).with_dialect(dialect);
+        let mut buf = BytesMut::from(&wire[..]);
+        let node = decoder.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(Unjellier::new(AllowAll).unjelly_node(node).unwrap(), v);
+    }
 }
 
 #[test]

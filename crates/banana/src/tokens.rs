@@ -99,9 +99,6 @@ enum Tok {
     Word(&'static [u8]),
 }
 
-/// Tokens of room [`TokenDecoder::shrink`] keeps: 6 KiB.
-const KEPT_TOKENS: usize = 256;
-
 #[derive(Debug)]
 struct Open {
     /// Where its `Tok::List` is.
@@ -196,13 +193,14 @@ impl TokenDecoder {
         }
     }
 
-    /// Gives back the memory of the token buffer beyond a small reserve.
+    /// Gives back the memory of the token buffers.
     ///
     /// The decoder keeps the room its largest expression needed, so that
     /// the next one costs no allocation; a peer that once sent a million
-    /// tokens would leave tens of megabytes behind. Call this when the
-    /// connection goes idle (when its read buffer is empty, say). A partial
-    /// expression is kept.
+    /// tokens would leave tens of megabytes behind, and every idle
+    /// connection would hold a few KiB. Call this when the connection goes
+    /// idle (when its read buffer is empty, say). A partial expression is
+    /// kept.
     ///
     /// ```
     /// use bytes::BytesMut;
@@ -222,9 +220,9 @@ impl TokenDecoder {
             self.done = false;
             self.tokens.clear();
         }
-        self.tokens.items.shrink_to(KEPT_TOKENS);
+        self.tokens.items.shrink_to(0);
         self.tokens.bigs.shrink_to(0);
-        self.stack.shrink_to(KEPT_TOKENS / 8);
+        self.stack.shrink_to(0);
     }
 
     /// Forgets any partial expression.

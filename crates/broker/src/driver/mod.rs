@@ -892,6 +892,7 @@ where
                         // Frames decoded from it keep their share; this
                         // connection holds none while it waits.
                         input = BytesMut::new();
+                        core.shrink();
                     }
                 }
                 Err(e) => break Err(e.into()),

@@ -1,8 +1,10 @@
 //! PB's commands as typed frames: the shape of every command is written
 //! here once, both ways (Twisted's `proto_*` and `sendCall` in `pb.py`).
 
+use std::fmt;
+
 use bytes::Bytes;
-use spread_banana::Sexp;
+use spread_banana::{Node, Nodes, Sexp};
 
 use crate::ProtocolError;
 
@@ -29,19 +31,89 @@ impl ObjectId {
         }
     }
 
-    fn from_sexp(sexp: Sexp) -> Option<ObjectId> {
-        match sexp {
-            Sexp::Bytes(name) => Some(ObjectId::Name(name)),
-            Sexp::Int(luid) => Some(ObjectId::Luid(luid)),
+    fn from_payload<P: Payload>(item: P) -> Option<ObjectId> {
+        match item.int() {
+            Some(luid) => Some(ObjectId::Luid(luid)),
+            None => item.into_bytes().map(ObjectId::Name),
+        }
+    }
+}
+
+/// What a frame is read from: an owned [`Sexp`], or a [`Node`] of a frame
+/// a [`TokenDecoder`](spread_banana::TokenDecoder) holds (how the broker
+/// reads, without building the tree). A frame's payloads are of the same
+/// kind. The trait is sealed.
+pub trait Payload: Sized + fmt::Debug + sealed::Sealed {
+    /// A list's elements, in order.
+    #[doc(hidden)]
+    type Items: ExactSizeIterator<Item = Self>;
+    #[doc(hidden)]
+    fn into_items(self) -> Option<Self::Items>;
+    #[doc(hidden)]
+    fn int(&self) -> Option<i64>;
+    #[doc(hidden)]
+    fn bytes(&self) -> Option<&[u8]>;
+    #[doc(hidden)]
+    fn into_bytes(self) -> Option<Bytes>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for spread_banana::Sexp {}
+    impl Sealed for spread_banana::Node<'_> {}
+}
+
+impl Payload for Sexp {
+    type Items = std::vec::IntoIter<Sexp>;
+
+    fn into_items(self) -> Option<Self::Items> {
+        match self {
+            Sexp::List(items) => Some(items.into_iter()),
+            _ => None,
+        }
+    }
+
+    fn int(&self) -> Option<i64> {
+        self.as_i64()
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        self.as_bytes()
+    }
+
+    fn into_bytes(self) -> Option<Bytes> {
+        match self {
+            Sexp::Bytes(bytes) => Some(bytes),
             _ => None,
         }
     }
 }
 
+impl<'a> Payload for Node<'a> {
+    type Items = Nodes<'a>;
+
+    fn into_items(self) -> Option<Nodes<'a>> {
+        self.as_list()
+    }
+
+    fn int(&self) -> Option<i64> {
+        self.as_i64()
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        self.as_bytes()
+    }
+
+    fn into_bytes(self) -> Option<Bytes> {
+        self.to_bytes()
+    }
+}
+
 /// One PB command, after the handshake.
 ///
-/// Arguments, answers and failures stay s-expressions here: they are
-/// unjellied with the connection's tables, which a frame does not know.
+/// Arguments, answers and failures stay as they were read (`P`, a
+/// [`Sexp`] or a [`Node`]): they are unjellied with the connection's
+/// tables, which a frame does not know.
 ///
 /// ```
 /// use spread_banana::Sexp;
@@ -55,7 +127,7 @@ impl ObjectId {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Frame {
+pub enum Frame<P = Sexp> {
     /// `["version", n]`: the protocol version, sent once by each side.
     Version {
         /// The version the sender speaks (Twisted 26.10: 6).
@@ -73,9 +145,9 @@ pub enum Frame {
         /// Whether the caller wants an answer (`pbanswer`).
         answer: bool,
         /// The positional arguments, a jellied tuple.
-        args: Sexp,
+        args: P,
         /// The keyword arguments, a jellied dict.
-        kwargs: Sexp,
+        kwargs: P,
     },
     /// `["cachemessage", request, luid, method, answer, args, kwargs]`: an
     /// owner's call of an `observe_*` method on the peer's cache.
@@ -89,23 +161,23 @@ pub enum Frame {
         /// Whether the caller wants an answer.
         answer: bool,
         /// The positional arguments, a jellied tuple.
-        args: Sexp,
+        args: P,
         /// The keyword arguments, a jellied dict.
-        kwargs: Sexp,
+        kwargs: P,
     },
     /// `["answer", request, result]`.
     Answer {
         /// The request answered.
         request: i64,
         /// The jellied result.
-        result: Sexp,
+        result: P,
     },
     /// `["error", request, failure]`.
     Error {
         /// The request answered.
         request: i64,
         /// The jellied failure (a `CopyableFailure`, or anything else).
-        failure: Sexp,
+        failure: P,
     },
     /// `["decref", luid]`: the peer dropped one reference token.
     Decref {
@@ -125,7 +197,7 @@ pub enum Frame {
     /// `["didNotUnderstand", ...]`: the peer could not read one of ours.
     DidNotUnderstand {
         /// What the peer said after the command.
-        rest: Vec<Sexp>,
+        rest: Vec<P>,
     },
 }
 
@@ -134,123 +206,122 @@ pub(super) fn word(word: &'static str) -> Sexp {
     Sexp::Bytes(Bytes::from_static(word.as_bytes()))
 }
 
-fn int(sexp: Sexp, command: &'static str, field: &'static str) -> Result<i64, ProtocolError> {
-    match sexp {
-        Sexp::Int(n) => Ok(n),
-        _ => Err(ProtocolError::Malformed { command, field }),
-    }
+fn int<P: Payload>(
+    item: P,
+    command: &'static str,
+    field: &'static str,
+) -> Result<i64, ProtocolError> {
+    item.int()
+        .ok_or(ProtocolError::Malformed { command, field })
 }
 
-fn name(sexp: Sexp, command: &'static str) -> Result<Bytes, ProtocolError> {
-    match sexp {
-        Sexp::Bytes(name) => Ok(name),
-        _ => Err(ProtocolError::Malformed {
-            command,
-            field: "method",
-        }),
+fn name<P: Payload>(item: P, command: &'static str) -> Result<Bytes, ProtocolError> {
+    item.into_bytes().ok_or(ProtocolError::Malformed {
+        command,
+        field: "method",
+    })
+}
+
+/// The next of a frame's items, whose count was checked.
+fn next<P>(items: &mut impl Iterator<Item = P>, command: &'static str) -> Result<P, ProtocolError> {
+    items.next().ok_or(ProtocolError::Malformed {
+        command,
+        field: "arity",
+    })
+}
+
+impl<P: Payload> Frame<P> {
+    /// Reads one frame; an error means the connection must close, as
+    /// Twisted closes it.
+    pub fn parse(frame: P) -> Result<Frame<P>, ProtocolError> {
+        let mut items = frame.into_items().ok_or(ProtocolError::NotACommand)?;
+        let head = items.next().ok_or(ProtocolError::NotACommand)?;
+        let command = head.bytes().ok_or(ProtocolError::NotACommand)?;
+        let arity = items.len();
+        let known: &'static str = match (command, arity) {
+            (b"didNotUnderstand", _) => {
+                return Ok(Frame::DidNotUnderstand {
+                    rest: items.collect(),
+                });
+            }
+            (b"version", 1) => "version",
+            (b"decref", 1) => "decref",
+            (b"decache", 1) => "decache",
+            (b"uncache", 1) => "uncache",
+            (b"answer", 2) => "answer",
+            (b"error", 2) => "error",
+            (b"message", 6) => "message",
+            (b"cachemessage", 6) => "cachemessage",
+            _ => {
+                return Err(ProtocolError::UnknownCommand {
+                    command: String::from_utf8_lossy(command).into_owned(),
+                    arity,
+                });
+            }
+        };
+        let items = &mut items;
+        Ok(match known {
+            "version" => Frame::Version {
+                version: int(next(items, known)?, known, "version")?,
+            },
+            "decref" => Frame::Decref {
+                luid: int(next(items, known)?, known, "luid")?,
+            },
+            "decache" => Frame::Decache {
+                luid: int(next(items, known)?, known, "luid")?,
+            },
+            "uncache" => Frame::Uncache {
+                luid: int(next(items, known)?, known, "luid")?,
+            },
+            "answer" | "error" => {
+                let request = int(next(items, known)?, known, "request")?;
+                let payload = next(items, known)?;
+                if known == "answer" {
+                    Frame::Answer {
+                        request,
+                        result: payload,
+                    }
+                } else {
+                    Frame::Error {
+                        request,
+                        failure: payload,
+                    }
+                }
+            }
+            _ => {
+                let request = int(next(items, known)?, known, "request")?;
+                let object = next(items, known)?;
+                let method = name(next(items, known)?, known)?;
+                let answer = int(next(items, known)?, known, "answer")? != 0;
+                let (args, kwargs) = (next(items, known)?, next(items, known)?);
+                if known == "cachemessage" {
+                    Frame::CacheMessage {
+                        request,
+                        luid: int(object, known, "luid")?,
+                        method,
+                        answer,
+                        args,
+                        kwargs,
+                    }
+                } else {
+                    Frame::Message {
+                        request,
+                        object: ObjectId::from_payload(object).ok_or(ProtocolError::Malformed {
+                            command: known,
+                            field: "object",
+                        })?,
+                        method,
+                        answer,
+                        args,
+                        kwargs,
+                    }
+                }
+            }
+        })
     }
 }
 
 impl Frame {
-    /// Reads one frame; an error means the connection must close, as
-    /// Twisted closes it.
-    pub fn parse(sexp: Sexp) -> Result<Frame, ProtocolError> {
-        let Sexp::List(items) = sexp else {
-            return Err(ProtocolError::NotACommand);
-        };
-        let mut items = items.into_iter();
-        let Some(Sexp::Bytes(command)) = items.next() else {
-            return Err(ProtocolError::NotACommand);
-        };
-        let rest: Vec<Sexp> = items.collect();
-        let arity = rest.len();
-        let unknown = || ProtocolError::UnknownCommand {
-            command: String::from_utf8_lossy(&command).into_owned(),
-            arity,
-        };
-        if &command[..] == b"didNotUnderstand" {
-            return Ok(Frame::DidNotUnderstand { rest });
-        }
-        let frame = match (&command[..], <[Sexp; 1]>::try_from(rest)) {
-            (b"version", Ok([version])) => Frame::Version {
-                version: int(version, "version", "version")?,
-            },
-            (b"decref", Ok([luid])) => Frame::Decref {
-                luid: int(luid, "decref", "luid")?,
-            },
-            (b"decache", Ok([luid])) => Frame::Decache {
-                luid: int(luid, "decache", "luid")?,
-            },
-            (b"uncache", Ok([luid])) => Frame::Uncache {
-                luid: int(luid, "uncache", "luid")?,
-            },
-            (_, Ok(_)) => return Err(unknown()),
-            (_, Err(rest)) => return Frame::parse_long(&command, rest).ok_or_else(unknown)?,
-        };
-        Ok(frame)
-    }
-
-    /// The commands with more than one argument; `None` for an unknown
-    /// command or arity.
-    fn parse_long(command: &[u8], rest: Vec<Sexp>) -> Option<Result<Frame, ProtocolError>> {
-        match command {
-            b"answer" | b"error" => {
-                let [request, payload] = <[Sexp; 2]>::try_from(rest).ok()?;
-                let is_answer = command == b"answer";
-                let name = if is_answer { "answer" } else { "error" };
-                Some(int(request, name, "request").map(|request| {
-                    if is_answer {
-                        Frame::Answer {
-                            request,
-                            result: payload,
-                        }
-                    } else {
-                        Frame::Error {
-                            request,
-                            failure: payload,
-                        }
-                    }
-                }))
-            }
-            b"message" | b"cachemessage" => {
-                let [request, object, method, answer, args, kwargs] =
-                    <[Sexp; 6]>::try_from(rest).ok()?;
-                let cache = command == b"cachemessage";
-                let name_of = if cache { "cachemessage" } else { "message" };
-                Some((|| {
-                    let request = int(request, name_of, "request")?;
-                    let method = name(method, name_of)?;
-                    let answer = int(answer, name_of, "answer")? != 0;
-                    Ok(if cache {
-                        Frame::CacheMessage {
-                            request,
-                            luid: int(object, name_of, "luid")?,
-                            method,
-                            answer,
-                            args,
-                            kwargs,
-                        }
-                    } else {
-                        Frame::Message {
-                            request,
-                            object: ObjectId::from_sexp(object).ok_or(
-                                ProtocolError::Malformed {
-                                    command: name_of,
-                                    field: "object",
-                                },
-                            )?,
-                            method,
-                            answer,
-                            args,
-                            kwargs,
-                        }
-                    })
-                })())
-            }
-            _ => None,
-        }
-    }
-
     /// The frame as PB sends it.
     pub fn into_sexp(self) -> Sexp {
         let list = |items: Vec<Sexp>| Sexp::List(items);

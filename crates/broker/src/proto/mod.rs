@@ -54,7 +54,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use spread_banana::{Decoder, Dialect, Encoder, Sexp};
+use spread_banana::{Dialect, Encoder, Node, Sexp, TokenDecoder};
 use spread_flavors::{
     BoxFuture, Call, Observer, Perspective, Referenceable, RemoteCache, RemoteError,
 };
@@ -286,7 +286,9 @@ enum Phase<R> {
 pub struct Core<R> {
     role: Role,
     phase: Phase<R>,
-    decoder: Decoder,
+    /// Reads frames as tokens, without building their trees: frames and
+    /// payloads are read from borrowed `Node`s.
+    decoder: TokenDecoder,
     encoder: Encoder,
     /// The dialect negotiated, once the handshake is done.
     dialect: Option<Dialect>,
@@ -333,7 +335,7 @@ impl<R> Core<R> {
         let mut core = Core {
             role,
             phase: Phase::Handshake(Vec::new()),
-            decoder: Decoder::new(limits),
+            decoder: TokenDecoder::new(limits),
             encoder: Encoder::new(Dialect::None).with_limits(limits),
             dialect: None,
             out: BytesMut::new(),
@@ -455,19 +457,47 @@ impl<R> Core<R> {
         input: &mut BytesMut,
         handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
-        while let Some(sexp) = self.decoder.decode(input)? {
-            tracing::trace!(frame = ?sexp, "received");
+        // A frame borrows the decoder while it is dispatched, which needs
+        // all of `self`: the decoder is taken out meanwhile (no allocation).
+        let mut decoder = std::mem::take(&mut self.decoder);
+        let received = self.receive_with(&mut decoder, input, handles);
+        self.decoder = decoder;
+        received
+    }
+
+    fn receive_with(
+        &mut self,
+        decoder: &mut TokenDecoder,
+        input: &mut BytesMut,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
+        while let Some(node) = decoder.decode(input)? {
+            tracing::trace!(frame = ?node, "received");
             match &self.phase {
-                Phase::Handshake(_) if self.role == Role::Client => {
-                    self.choose_dialect(&sexp, handles)?
+                Phase::Handshake(_) => {
+                    // Two small frames per connection: read as trees.
+                    let sexp = node.to_sexp();
+                    if self.role == Role::Client {
+                        self.choose_dialect(&sexp, handles)?;
+                    } else {
+                        self.accept_choice(&sexp, handles)?;
+                    }
+                    // The next frame, maybe in this same input, is in the
+                    // dialect just chosen.
+                    decoder.set_dialect(self.encoder.dialect());
                 }
-                Phase::Handshake(_) => self.accept_choice(&sexp, handles)?,
-                Phase::Ready => self.dispatch(Frame::parse(sexp)?, handles)?,
+                Phase::Ready => self.dispatch(Frame::parse(node)?, handles)?,
                 // Nothing more is read from a closed connection.
                 Phase::Closed => return Ok(()),
             }
         }
         Ok(())
+    }
+
+    /// Gives back what reading the last frames made the core hold, for a
+    /// connection about to wait on a quiet peer.
+    pub fn shrink(&mut self) {
+        self.decoder.shrink();
     }
 
     fn choose_dialect(&mut self, offer: &Sexp, handles: &dyn Handles) -> Result<(), ProtocolError> {
@@ -508,7 +538,6 @@ impl<R> Core<R> {
         dialect: Dialect,
         handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
-        self.decoder.set_dialect(dialect);
         self.encoder.set_dialect(dialect);
         self.dialect = Some(dialect);
         let queued = match std::mem::replace(&mut self.phase, Phase::Ready) {
@@ -525,7 +554,11 @@ impl<R> Core<R> {
         Ok(())
     }
 
-    fn dispatch(&mut self, frame: Frame, handles: &dyn Handles) -> Result<(), ProtocolError> {
+    fn dispatch(
+        &mut self,
+        frame: Frame<Node<'_>>,
+        handles: &dyn Handles,
+    ) -> Result<(), ProtocolError> {
         match frame {
             Frame::Version { version } if version == PROTOCOL_VERSION => Ok(()),
             Frame::Version { version } => Err(ProtocolError::Version { peer: version }),
@@ -554,8 +587,8 @@ impl<R> Core<R> {
                         perspective,
                         Target::Object(target),
                         &method,
-                        &args,
-                        &kwargs,
+                        args,
+                        kwargs,
                         handles,
                     ),
                     // What Twisted answers for an object it does not have.
@@ -577,8 +610,8 @@ impl<R> Core<R> {
                         None,
                         Target::Cache(cache),
                         &method,
-                        &args,
-                        &kwargs,
+                        args,
+                        kwargs,
                         handles,
                     ),
                     // What Twisted answers for a cache id it does not hold.
@@ -588,8 +621,8 @@ impl<R> Core<R> {
                     ),
                 }
             }
-            Frame::Answer { request, result } => self.reply(request, Ok(&result), handles),
-            Frame::Error { request, failure } => self.reply(request, Err(&failure), handles),
+            Frame::Answer { request, result } => self.reply(request, Ok(result), handles),
+            Frame::Error { request, failure } => self.reply(request, Err(failure), handles),
             Frame::Decref { luid } => {
                 let linger = !self.requests.is_empty();
                 match self.objects.release(luid, false, linger) {
@@ -664,12 +697,12 @@ impl<R> Core<R> {
     /// Unjellies one payload; references made on the way are counted.
     fn unjelly(
         &mut self,
-        sexp: &Sexp,
+        node: Node<'_>,
         handles: &dyn Handles,
         generic_instances: bool,
     ) -> Result<Value, JellyError> {
         let policy = self.policy(handles, generic_instances);
-        let value = Unjellier::new(&policy).unjelly(sexp);
+        let value = Unjellier::new(&policy).unjelly_node(node);
         let mut made = policy.new_references.into_inner();
         self.remote_references += made.len();
         if value.is_err() {
@@ -678,7 +711,8 @@ impl<R> Core<R> {
             // too, dropped at once, so each is released with its decref and
             // nothing stays in the peer's table.
             let mut all = Vec::new();
-            tokens::remote_tokens(sexp, &mut all);
+            // Rare: the payload is read again as a tree.
+            tokens::remote_tokens(&node.to_sexp(), &mut all);
             all.sort_unstable();
             made.sort_unstable();
             let mut made = made.into_iter().peekable();
@@ -702,8 +736,8 @@ impl<R> Core<R> {
         perspective: Option<Perspective>,
         target: Target,
         method: &[u8],
-        args: &Sexp,
-        kwargs: &Sexp,
+        args: Node<'_>,
+        kwargs: Node<'_>,
         handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
         let Ok(method) = std::str::from_utf8(method) else {
@@ -743,8 +777,8 @@ impl<R> Core<R> {
     fn read_call(
         &mut self,
         method: &str,
-        args: &Sexp,
-        kwargs: &Sexp,
+        args: Node<'_>,
+        kwargs: Node<'_>,
         handles: &dyn Handles,
     ) -> Result<Call, RemoteError> {
         // The peer gets Twisted's wording; the log gets the path and reason.
@@ -790,7 +824,7 @@ impl<R> Core<R> {
     fn reply(
         &mut self,
         request: i64,
-        payload: Result<&Sexp, &Sexp>,
+        payload: Result<Node<'_>, Node<'_>>,
         handles: &dyn Handles,
     ) -> Result<(), ProtocolError> {
         let Some(reply) = self.requests.remove(&request) else {

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 
 /// Capacity an empty queue keeps: a burst larger than this is given back
@@ -16,6 +17,10 @@ const KEPT_CAPACITY: usize = 8;
 /// A queue of `T` with many senders and one receiver, the connection task.
 pub(super) struct Commands<T> {
     state: Mutex<State<T>>,
+    /// Whether the queue may hold something: the task looks for commands
+    /// after every call it answers, and most of the time there are none,
+    /// which this tells without the lock.
+    maybe_queued: AtomicBool,
 }
 
 struct State<T> {
@@ -34,6 +39,7 @@ impl<T> Commands<T> {
                 waker: None,
                 closed: false,
             }),
+            maybe_queued: AtomicBool::new(false),
         }
     }
 
@@ -53,6 +59,7 @@ impl<T> Commands<T> {
                 return Err(command);
             }
             state.queue.push_back(command);
+            self.maybe_queued.store(true, Ordering::Release);
             state.waker.take()
         };
         if let Some(waker) = waker {
@@ -63,10 +70,18 @@ impl<T> Commands<T> {
 
     /// The next command, if one is queued.
     pub(super) fn try_recv(&self) -> Option<T> {
+        // A send that races with this is seen by the next look, or by
+        // `poll_recv`, which looks under the lock before it waits.
+        if !self.maybe_queued.load(Ordering::Acquire) {
+            return None;
+        }
         let mut state = self.lock();
         let command = state.queue.pop_front();
-        if state.queue.is_empty() && state.queue.capacity() > KEPT_CAPACITY {
-            state.queue.shrink_to(KEPT_CAPACITY);
+        if state.queue.is_empty() {
+            self.maybe_queued.store(false, Ordering::Release);
+            if state.queue.capacity() > KEPT_CAPACITY {
+                state.queue.shrink_to(KEPT_CAPACITY);
+            }
         }
         command
     }
@@ -77,8 +92,11 @@ impl<T> Commands<T> {
             return Poll::Ready(command);
         }
         let mut state = self.lock();
-        // A send may have come between the two locks.
+        // A send may have come between the two looks.
         if let Some(command) = state.queue.pop_front() {
+            if state.queue.is_empty() {
+                self.maybe_queued.store(false, Ordering::Release);
+            }
             return Poll::Ready(command);
         }
         match &mut state.waker {
@@ -94,6 +112,7 @@ impl<T> Commands<T> {
         let mut state = self.lock();
         state.closed = true;
         state.waker = None;
+        self.maybe_queued.store(false, Ordering::Release);
         std::mem::take(&mut state.queue)
     }
 }

@@ -13,6 +13,11 @@ use super::objects::Taken;
 use super::tokens::PbInvoker;
 use super::{Core, Handles, ObjectId};
 
+// Resolved at compile time: `Word::new` looks the vocabulary up.
+const ANSWER: Word = Word::new(b"answer");
+const MESSAGE: Word = Word::new(b"message");
+const CACHE_MESSAGE: Word = Word::new(b"cachemessage");
+
 /// Where a call goes, as its frame names it.
 pub(super) enum Addressee<'a> {
     /// `["message", request, object, ...]`.
@@ -47,7 +52,7 @@ impl<R> Core<R> {
         let frame = encoder.begin_frame(&mut self.out);
         let written = (|| {
             encoder.encode_list_header(3, 0, &mut self.out)?;
-            encoder.encode_word(Word::new(b"answer"), &mut self.out)?;
+            encoder.encode_word(ANSWER, &mut self.out)?;
             encoder.encode_int(request, &mut self.out)?;
             let mut invoker = PbInvoker {
                 objects: &mut self.objects,
@@ -81,7 +86,7 @@ impl<R> Core<R> {
             encoder.encode_list_header(7, 0, out)?;
             match call.to {
                 Addressee::Object(object) => {
-                    encoder.encode_word(Word::new(b"message"), out)?;
+                    encoder.encode_word(MESSAGE, out)?;
                     encoder.encode_int(call.request, out)?;
                     match object {
                         ObjectId::Name(name) => encoder.encode_bytes(name, out)?,
@@ -89,7 +94,7 @@ impl<R> Core<R> {
                     }
                 }
                 Addressee::Cache(luid) => {
-                    encoder.encode_word(Word::new(b"cachemessage"), out)?;
+                    encoder.encode_word(CACHE_MESSAGE, out)?;
                     encoder.encode_int(call.request, out)?;
                     encoder.encode_int(luid, out)?;
                 }

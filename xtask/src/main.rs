@@ -247,12 +247,18 @@ fn bench(args: &[&str]) -> Result<()> {
 }
 
 fn micro_bench(extra: &[&str]) -> Result<()> {
+    // Only the bench targets: `--workspace` alone would also build every
+    // crate's unit tests in release, minutes of compiling for no figure.
     let mut args = vec![
         "bench",
-        "--workspace",
-        "--exclude",
-        "spread-interop",
         "--locked",
+        "-p",
+        "spread-banana",
+        "-p",
+        "spread-jelly",
+        "-p",
+        "spread-broker",
+        "--benches",
     ];
     args.extend_from_slice(extra);
     cargo(&args)?;

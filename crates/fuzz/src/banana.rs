@@ -106,53 +106,58 @@ struct Decoded {
     end: End,
 }
 
-/// Feeds `stream` to one decoder in chunks of the sizes `chunk` gives.
+/// What [`feed`] needs of a decoder: the tree one, or the token one with
+/// each node read back as the [`Sexp`] it stands for.
+trait Stream {
+    fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError>;
+    fn is_mid_expression(&self) -> bool;
+}
+
+impl Stream for Decoder {
+    fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError> {
+        self.decode(buf)
+    }
+
+    fn is_mid_expression(&self) -> bool {
+        Decoder::is_mid_expression(self)
+    }
+}
+
+impl Stream for TokenDecoder {
+    fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Sexp>, DecodeError> {
+        Ok(self.decode(buf)?.map(read_node))
+    }
+
+    fn is_mid_expression(&self) -> bool {
+        TokenDecoder::is_mid_expression(self)
+    }
+}
+
+/// Feeds `stream` to a [`Decoder`] in chunks of the sizes `chunk` gives.
 fn decode_stream(
     stream: &[u8],
     dialect: Dialect,
     limits: Limits,
     chunk: &mut dyn FnMut(usize) -> usize,
 ) -> Decoded {
-    let mut decoder = Decoder::new(limits).with_dialect(dialect);
-    let mut buf = BytesMut::new();
-    let mut expressions = Vec::new();
-    let mut fed = 0;
-    while fed < stream.len() {
-        let n = chunk(fed).min(stream.len() - fed);
-        buf.extend_from_slice(&stream[fed..fed + n]);
-        fed += n;
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(expression)) => expressions.push(expression),
-                Ok(None) => break,
-                Err(e) => {
-                    assert!(buf.is_empty(), "an error clears the buffer");
-                    assert!(!decoder.is_mid_expression(), "an error resets the decoder");
-                    return Decoded {
-                        expressions,
-                        end: End::Error(e),
-                    };
-                }
-            }
-        }
-    }
-    let end = if buf.is_empty() && !decoder.is_mid_expression() {
-        End::Clean
-    } else {
-        End::Incomplete
-    };
-    Decoded { expressions, end }
+    feed(Decoder::new(limits).with_dialect(dialect), stream, chunk)
 }
 
-/// [`decode_stream`] with a [`TokenDecoder`], each node read back as the
-/// [`Sexp`] it stands for.
+/// [`decode_stream`] with a [`TokenDecoder`].
 fn decode_token_stream(
     stream: &[u8],
     dialect: Dialect,
     limits: Limits,
     chunk: &mut dyn FnMut(usize) -> usize,
 ) -> Decoded {
-    let mut decoder = TokenDecoder::new(limits).with_dialect(dialect);
+    feed(
+        TokenDecoder::new(limits).with_dialect(dialect),
+        stream,
+        chunk,
+    )
+}
+
+fn feed(mut decoder: impl Stream, stream: &[u8], chunk: &mut dyn FnMut(usize) -> usize) -> Decoded {
     let mut buf = BytesMut::new();
     let mut expressions = Vec::new();
     let mut fed = 0;
@@ -161,8 +166,8 @@ fn decode_token_stream(
         buf.extend_from_slice(&stream[fed..fed + n]);
         fed += n;
         loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(node)) => expressions.push(read_node(node)),
+            match decoder.next(&mut buf) {
+                Ok(Some(expression)) => expressions.push(expression),
                 Ok(None) => break,
                 Err(e) => {
                     assert!(buf.is_empty(), "an error clears the buffer");

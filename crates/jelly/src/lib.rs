@@ -14,7 +14,8 @@
 //! - [`to_sexp`] (Twisted's `jelly`) and [`from_sexp`] (Twisted's `unjelly`),
 //!   which keep shared and cyclic structure through `reference` and
 //!   `dereference`, numbered exactly as Twisted numbers them; [`encode`]
-//!   writes Banana bytes without building the s-expression, and
+//!   writes the bytes (Banana, or spread's msgpack dialect) without
+//!   building the s-expression, and
 //!   [`from_node`] unjellies a [`spread_banana::TokenDecoder`]'s expression
 //!   without building it either;
 //! - [`Policy`], the hook that decides what may be unjellied and what an

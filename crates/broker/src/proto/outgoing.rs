@@ -1,9 +1,10 @@
 //! The frames that carry jellied values, written straight into the output
-//! buffer: a call's arguments and an answer's result are jellied into
-//! Banana bytes as they are walked, with no s-expression built in between
-//! (the per-call allocations that tree cost showed in the server profile).
-//! The bytes are those `Frame::into_sexp` plus the encoder would give.
-//! In every dialect: the msgpack one frames them with its length.
+//! buffer: a call's arguments and an answer's result are jellied into the
+//! dialect's bytes as they are walked, with no s-expression built in
+//! between (the per-call allocations that tree cost showed in the server
+//! profile). The bytes are those `Frame::into_sexp` plus the encoder would
+//! give, in Banana and in msgpack alike (whose frame length
+//! `Encoder::end_frame` fills in).
 
 use spread_banana::{EncodeBuf, Encoder, Word};
 use spread_flavors::Perspective;

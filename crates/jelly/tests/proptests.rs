@@ -26,29 +26,36 @@ fn leaf() -> impl Strategy<Value = Value> {
 }
 
 pub(crate) fn value() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(5, 64, 6, |inner| {
-        let seq = prop::collection::vec(inner.clone(), 0..6);
-        prop_oneof![
-            seq.clone().prop_map(Value::List),
-            seq.clone().prop_map(Value::Tuple),
-            seq.clone().prop_map(Value::Set),
-            seq.clone().prop_map(Value::FrozenSet),
-            prop::collection::vec((inner.clone(), inner.clone()), 0..5)
-                .prop_map(|e| Value::Dict(e.into_iter().collect::<Dict>())),
-            ("[a-z]{1,5}\\.[A-Z][a-z]{0,5}", inner.clone())
-                .prop_map(|(c, s)| Value::from(Instance::new(c, s))),
-            (seq.clone(), inner.clone()).prop_map(|(items, other)| {
-                let s = Value::Shared(Shared::new(Value::Tuple(items)));
-                Value::List(vec![s.clone(), other, s])
-            }),
-            inner.prop_map(
-                |v| Value::Shared(Shared::cyclic(|me| Value::Dict(Dict::from_iter([(
-                    v,
-                    Value::Shared(me)
-                )]))))
-            ),
-        ]
-    })
+    leaf().prop_recursive(5, 64, 6, |inner| containers(inner, 6))
+}
+
+/// Every container around `inner` values, up to `max_len` items: lists,
+/// tuples, sets, dicts, instances, shared and cyclic structure.
+pub(crate) fn containers(
+    inner: BoxedStrategy<Value>,
+    max_len: usize,
+) -> impl Strategy<Value = Value> {
+    let seq = prop::collection::vec(inner.clone(), 0..max_len);
+    prop_oneof![
+        seq.clone().prop_map(Value::List),
+        seq.clone().prop_map(Value::Tuple),
+        seq.clone().prop_map(Value::Set),
+        seq.clone().prop_map(Value::FrozenSet),
+        prop::collection::vec((inner.clone(), inner.clone()), 0..5)
+            .prop_map(|e| Value::Dict(e.into_iter().collect::<Dict>())),
+        ("[a-z]{1,5}\\.[A-Z][a-z]{0,5}", inner.clone())
+            .prop_map(|(c, s)| Value::from(Instance::new(c, s))),
+        (seq, inner.clone()).prop_map(|(items, other)| {
+            let s = Value::Shared(Shared::new(Value::Tuple(items)));
+            Value::List(vec![s.clone(), other, s])
+        }),
+        inner.prop_map(
+            |v| Value::Shared(Shared::cyclic(|me| Value::Dict(Dict::from_iter([(
+                v,
+                Value::Shared(me)
+            )]))))
+        ),
+    ]
 }
 
 proptest! {

@@ -65,6 +65,9 @@ fn nested() -> Sexp {
     (0..50).fold(Sexp::from(1), |inner, _| Sexp::list([inner]))
 }
 
+/// Encoding, decoding into a tree, and decoding into tokens, in Banana's
+/// `pb` dialect (groups named by the workload) and in spread's msgpack one
+/// (the same names after `msgpack_`).
 fn codec(c: &mut Criterion) {
     let inputs = [
         ("ints_10k", small_ints()),
@@ -73,87 +76,48 @@ fn codec(c: &mut Criterion) {
         ("instances_1k", instances()),
         ("nested_50", nested()),
     ];
-    let encoder = Encoder::new(Dialect::Pb);
-    for (name, sexp) in &inputs {
-        let mut wire = Vec::new();
-        encoder
-            .encode(sexp, &mut wire)
-            .expect("bench inputs encode");
+    for (dialect, prefix) in [(Dialect::Pb, ""), (Dialect::Msgpack, "msgpack_")] {
+        let encoder = Encoder::new(dialect);
+        for (name, sexp) in &inputs {
+            let mut wire = Vec::new();
+            encoder
+                .encode(sexp, &mut wire)
+                .expect("bench inputs encode");
 
-        let mut group = c.benchmark_group(*name);
-        group.throughput(Throughput::Bytes(wire.len() as u64));
-        let mut out = Vec::with_capacity(wire.len());
-        group.bench_function("encode", |b| {
-            b.iter(|| {
-                out.clear();
-                encoder.encode(black_box(sexp), &mut out).unwrap();
-            })
-        });
-        let mut decoder = Decoder::new(Limits::default()).with_dialect(Dialect::Pb);
-        group.bench_function("decode", |b| {
-            b.iter_batched_ref(
-                || BytesMut::from(&wire[..]),
-                |buf| decoder.decode(buf).unwrap(),
-                BatchSize::LargeInput,
-            )
-        });
-        // Into the reused flat buffer; the node is read as a whole tree
-        // would be walked, to the count of its top-level elements.
-        let mut tokens = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Pb);
-        group.bench_function("decode_tokens", |b| {
-            b.iter_batched_ref(
-                || BytesMut::from(&wire[..]),
-                |buf| {
-                    let node = tokens.decode(buf).unwrap().unwrap();
-                    node.as_list().map_or(0, |items| items.len())
-                },
-                BatchSize::LargeInput,
-            )
-        });
-        group.finish();
+            let mut group = c.benchmark_group(format!("{prefix}{name}"));
+            group.throughput(Throughput::Bytes(wire.len() as u64));
+            let mut out = Vec::with_capacity(wire.len());
+            group.bench_function("encode", |b| {
+                b.iter(|| {
+                    out.clear();
+                    encoder.encode(black_box(sexp), &mut out).unwrap();
+                })
+            });
+            let mut decoder = Decoder::new(Limits::default()).with_dialect(dialect);
+            group.bench_function("decode", |b| {
+                b.iter_batched_ref(
+                    || BytesMut::from(&wire[..]),
+                    |buf| decoder.decode(buf).unwrap(),
+                    BatchSize::LargeInput,
+                )
+            });
+            // Into the reused flat buffer; the node is read as a whole tree
+            // would be walked, to the count of its top-level elements.
+            let mut tokens = TokenDecoder::new(Limits::default()).with_dialect(dialect);
+            group.bench_function("decode_tokens", |b| {
+                b.iter_batched_ref(
+                    || BytesMut::from(&wire[..]),
+                    |buf| {
+                        let node = tokens.decode(buf).unwrap().unwrap();
+                        node.as_list().map_or(0, |items| items.len())
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+            group.finish();
+        }
     }
 }
 
-/// The same shapes in spread's msgpack dialect: a tree, or tokens.
-fn msgpack(c: &mut Criterion) {
-    let inputs = [
-        ("ints_10k", small_ints()),
-        ("str_dict_1k", str_dict()),
-        ("bytes_640k", big_string()),
-        ("instances_1k", instances()),
-        ("nested_50", nested()),
-    ];
-    let encoder = Encoder::new(Dialect::Msgpack);
-    for (name, sexp) in &inputs {
-        let mut wire = Vec::new();
-        encoder
-            .encode(sexp, &mut wire)
-            .expect("bench inputs encode");
-
-        let mut group = c.benchmark_group(format!("msgpack_{name}"));
-        group.throughput(Throughput::Bytes(wire.len() as u64));
-        let mut decoder = Decoder::new(Limits::default()).with_dialect(Dialect::Msgpack);
-        group.bench_function("decode", |b| {
-            b.iter_batched_ref(
-                || BytesMut::from(&wire[..]),
-                |buf| decoder.decode(buf).unwrap(),
-                BatchSize::LargeInput,
-            )
-        });
-        let mut tokens = TokenDecoder::new(Limits::default()).with_dialect(Dialect::Msgpack);
-        group.bench_function("decode_tokens", |b| {
-            b.iter_batched_ref(
-                || BytesMut::from(&wire[..]),
-                |buf| {
-                    let node = tokens.decode(buf).unwrap().unwrap();
-                    node.as_list().map_or(0, |items| items.len())
-                },
-                BatchSize::LargeInput,
-            )
-        });
-        group.finish();
-    }
-}
-
-criterion_group!(benches, codec, msgpack);
+criterion_group!(benches, codec);
 criterion_main!(benches);

@@ -8,8 +8,9 @@
 //! - `layering`: fails when a crate depends on a layer above it.
 //! - `bench [--quick | --end-to-end]`: the criterion benches with Twisted's
 //!   timings beside them, then the end-to-end scenarios (client and server
-//!   in separate processes: spread, Twisted, the two mixes and a raw tokio
-//!   ping-pong) in one table, and a plot in `target/bench/throughput.svg`.
+//!   in separate processes: spread in both dialects, Twisted, the two mixes
+//!   and a raw tokio ping-pong) in one table, and a plot in
+//!   `target/bench/throughput.svg`.
 //!   `--end-to-end` skips criterion; `--quick` too, with 1 s runs.
 //! - `demo`: the howto's live-cache example, Rust and Twisted mixed.
 //! - `docs`: builds the documentation site into `target/book` (the mdBook

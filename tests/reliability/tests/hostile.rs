@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use spread_banana::{Dialect, Sexp};
+use spread_interop::peer::Process;
 use spread_reliability::{Caller, Memory, RawPeer, frame, message};
 
 use crate::echo_server;
@@ -239,6 +240,32 @@ fn refused_calls() -> Vec<(&'static str, Vec<Sexp>, &'static str)> {
     ]
 }
 
+/// Sends `bytes` on a fresh connection in `dialect` (a name ending in
+/// "then EOF" closes it after), and checks that the server closes that
+/// connection with `reason` in its log while the caller's still answers.
+fn closes_alone(
+    (server, port): (&Process, u16),
+    caller: &Caller,
+    dialect: Dialect,
+    name: &str,
+    bytes: &[u8],
+    reason: &str,
+) {
+    let mut peer = RawPeer::connect_in(port, dialect);
+    // The server may close before all is written.
+    let _ = peer.send(bytes);
+    if name.ends_with("then EOF") {
+        peer.finish();
+    }
+    peer.expect_closed();
+    let (logged, _) = server.wait_for_stderr("closed a PB connection");
+    assert!(
+        logged.contains(reason),
+        "{name}: expected a reason with {reason:?}, the server logged {logged:?}"
+    );
+    caller.wait_for_answers(5);
+}
+
 #[test]
 fn hostile_peers_cost_only_their_own_connection() {
     let (server, port) = echo_server();
@@ -247,19 +274,7 @@ fn hostile_peers_cost_only_their_own_connection() {
     let before = Memory::of(server.pid());
 
     for (name, bytes, reason) in closing_cases() {
-        let mut peer = RawPeer::connect(port);
-        // The server may close before all is written.
-        let _ = peer.send(&bytes);
-        if name.ends_with("then EOF") {
-            peer.finish();
-        }
-        peer.expect_closed();
-        let (logged, _) = server.wait_for_stderr("closed a PB connection");
-        assert!(
-            logged.contains(reason),
-            "{name}: expected a reason with {reason:?}, the server logged {logged:?}"
-        );
-        caller.wait_for_answers(5);
+        closes_alone((&server, port), &caller, Dialect::Pb, &name, &bytes, reason);
     }
 
     for (name, args, error) in refused_calls() {
@@ -335,19 +350,14 @@ fn hostile_msgpack_peers_cost_only_their_own_connection() {
         ),
     ];
     for (name, bytes, reason) in cases {
-        let mut peer = RawPeer::connect_in(port, Dialect::Msgpack);
-        // The server may close before all is written.
-        let _ = peer.send(&bytes);
-        if name.ends_with("then EOF") {
-            peer.finish();
-        }
-        peer.expect_closed();
-        let (logged, _) = server.wait_for_stderr("closed a PB connection");
-        assert!(
-            logged.contains(reason),
-            "{name}: expected a reason with {reason:?}, the server logged {logged:?}"
+        closes_alone(
+            (&server, port),
+            &caller,
+            Dialect::Msgpack,
+            name,
+            &bytes,
+            reason,
         );
-        caller.wait_for_answers(5);
     }
 
     let mut peer = RawPeer::connect_in(port, Dialect::Msgpack);
